@@ -1,0 +1,24 @@
+"""Shared fixtures: the release assembled once per test session from the project's own sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cryokg.release import Release, assemble
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "ontology"
+
+
+@pytest.fixture(scope="session")
+def release() -> Release:
+    """The project's release (loaded, checked, inferred, validated), built in memory once."""
+    return assemble(SOURCES)
+
+
+@pytest.fixture(scope="session")
+def graph(release: Release):
+    """The asserted graph of the release."""
+    return release.asserted
