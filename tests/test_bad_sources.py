@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.conftest import SOURCES
 
 from cryokg.cli import main
-from tests.conftest import SOURCES
 
 PREFIXES = """@prefix cryo: <https://w3id.org/cryokg/def/> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .

@@ -31,10 +31,12 @@ def _read_header(lines: list[str], path: Path) -> tuple[dict[str, str], int]:
     curie_map: dict[str, str] = {}
     in_map = False
     index = 0
-    for index, raw in enumerate(lines):
+    header = [raw[1:] for raw in lines if raw.startswith("#")]
+    margin = min((len(h) - len(h.lstrip()) for h in header if h.strip()), default=0)  # "# key:" or "#key:"
+    for index, raw in enumerate(lines):  # noqa: B007 - index is used after the loop
         if not raw.startswith("#"):
             break
-        body = raw[1:].rstrip()
+        body = raw[1 + margin:].rstrip() if len(raw) > margin else ""
         if re.match(r"^curie_map:\s*$", body):
             in_map = True
             continue

@@ -176,6 +176,12 @@ def _split_xml(iri: str, prefixes: dict[str, str]) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
+def _xml_text(value: str) -> str:
+    """Escape element text; a carriage return becomes a character reference, or XML parsers would
+    normalise it to a line feed (XML 1.0, section 2.11)."""
+    return escape(value).replace("\r", "&#13;")
+
+
 def to_rdfxml(graph: Graph, *, prefixes: dict[str, str] = PREFIXES) -> str:
     """RDF/XML with one ``rdf:Description`` per subject, subjects and properties sorted."""
     table = _grouped(graph)
@@ -193,11 +199,11 @@ def to_rdfxml(graph: Graph, *, prefixes: dict[str, str] = PREFIXES) -> str:
                 if isinstance(o, URIRef):
                     body.append(f"    <{tag} rdf:resource={quoteattr(str(o))}/>\n")
                 elif o.language:
-                    body.append(f"    <{tag} xml:lang={quoteattr(o.language)}>{escape(str(o))}</{tag}>\n")
+                    body.append(f"    <{tag} xml:lang={quoteattr(o.language)}>{_xml_text(str(o))}</{tag}>\n")
                 elif o.datatype and o.datatype != XSD.string:
-                    body.append(f"    <{tag} rdf:datatype={quoteattr(str(o.datatype))}>{escape(str(o))}</{tag}>\n")
+                    body.append(f"    <{tag} rdf:datatype={quoteattr(str(o.datatype))}>{_xml_text(str(o))}</{tag}>\n")
                 else:
-                    body.append(f"    <{tag}>{escape(str(o))}</{tag}>\n")
+                    body.append(f"    <{tag}>{_xml_text(str(o))}</{tag}>\n")
         body.append("  </rdf:Description>\n")
     xmlns = "".join(f"\n    xmlns:{prefix}={quoteattr(ns)}" for ns, prefix in sorted(used.items(), key=lambda kv: kv[1]))
     return f'<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF{xmlns}>\n' + "".join(body) + "</rdf:RDF>\n"

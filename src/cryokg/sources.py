@@ -18,12 +18,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyoxigraph as ox
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from cryokg.errors import BadInput, SourceError
 from cryokg.namespaces import CRYO, DEFAULT_BASE
+from cryokg.parsing import parse_rdf
 
 __all__ = [
     "DEFAULT_SOURCES",
@@ -100,40 +100,18 @@ def _read_text(path: Path) -> str:
         raise SourceError(path, f"cannot read: {exc.strerror or exc}") from exc
 
 
-def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> URIRef | Literal:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == str(XSD.string):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(term)
-
-
-_POSITION = re.compile(r"line (\d+) between columns (\d+)")
-
-
 def parse_turtle(path: Path, text: str | None = None) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
-    """Parse one Turtle file strictly; yield rdflib triples. Errors name file, line and column."""
+    """Parse one Turtle source file strictly; yield rdflib triples. Errors name file, line and column.
+
+    Blank nodes are refused: they would make releases differ from build to build.
+    """
     text = _read_text(path) if text is None else text
-    try:
-        triples = list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, base_iri=None))
-    except SyntaxError as exc:
-        message = str(exc)
-        match = _POSITION.search(message)
-        line, column = (int(match.group(1)), int(match.group(2))) if match else (exc.lineno, exc.offset)
-        detail = re.sub(r"^Parser error at line \d+ between columns \d+ and \d+: ", "", message)
-        detail = re.sub(r" \(line \d+\)$", "", detail)
-        raise SourceError(path, f"Turtle syntax error: {detail}", line, column) from None
-    for triple in triples:
-        for term in (triple.subject, triple.object):
-            if isinstance(term, ox.BlankNode):
-                line = _line_of(text, "[") or _line_of(text, "_:")
-                raise SourceError(path, "blank node found: give every node an IRI so releases stay "
-                                        "byte-reproducible", line)
-        yield _to_rdflib(triple.subject), URIRef(triple.predicate.value), _to_rdflib(triple.object)
+    for triple in parse_rdf(text.encode("utf-8"), fmt="turtle", name=str(path)):
+        if isinstance(triple[0], BNode) or isinstance(triple[2], BNode):
+            line = _line_of(text, "[") or _line_of(text, "_:")
+            raise SourceError(path, "blank node found: give every node an IRI so releases stay "
+                                    "byte-reproducible", line)
+        yield triple  # type: ignore[misc]
 
 
 def _line_of(text: str, needle: str) -> int | None:

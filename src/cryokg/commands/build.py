@@ -23,6 +23,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="sources folder (default: the project's ontology/)")
     parser.add_argument("--base-iri", default=DEFAULT_BASE, help=f"base IRI (default: {DEFAULT_BASE})")
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    parser.add_argument("--verbose", "-v", action="store_true", help="print each stage on stderr as it starts")
+
+
+def _print_stage(stage: str) -> None:
+    print(f"cryokg build: {stage}", file=sys.stderr, flush=True)
+
+
+def _quiet(_stage: str) -> None:
+    pass
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     start = time.perf_counter()
     try:
-        result = build(args.sources, args.out, base=args.base_iri)
+        result = build(args.sources, args.out, base=args.base_iri,
+                       progress=_print_stage if args.verbose else _quiet)
     except ValidationFailed as failed:
         print_validation(failed.outcome, sys.stderr)
         print(f"cryokg build: validation failed: {failed.outcome.summary()}; {args.out}/ left untouched",
