@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from cryokg import __version__
 from cryokg.atomic import staging_dir, swap_in
+from cryokg.exports.artifacts import diagram_artifacts, export_artifacts
 from cryokg.namespaces import DEFAULT_BASE, curie, prefixes_for
 from cryokg.reasoning import entailments
 from cryokg.serialize import merged, to_jsonld, to_ntriples, to_rdfxml, to_turtle
@@ -64,7 +65,12 @@ def rebase(graph: Graph, base: str, *, old: str = DEFAULT_BASE) -> Graph:
     if base == old:
         return graph
     def move(term):
-        return URIRef(base + str(term)[len(old):]) if isinstance(term, URIRef) and str(term).startswith(old) else term
+        # IRIs, and literals that spell out one of our IRIs (e.g. vann:preferredNamespaceUri)
+        if not str(term).startswith(old):
+            return term
+        if isinstance(term, URIRef):
+            return URIRef(base + str(term)[len(old):])
+        return Literal(base + str(term)[len(old):], lang=term.language, datatype=term.datatype)
     result = Graph()
     for s, p, o in graph:
         result.add((move(s), move(p), move(o)))
@@ -128,7 +134,7 @@ def write_rdf(release: Release, out: Path) -> list[str]:
     return ["cryokg.ttl", "cryokg.nt", "cryokg.jsonld", "cryokg.rdf", "cryokg-inferred.ttl"]
 
 
-ARTIFACTS: list[Artifact] = [write_rdf]
+ARTIFACTS: list[Artifact] = [write_rdf, export_artifacts, diagram_artifacts]
 """Writers run by every build, in order. Other modules append theirs (exports, diagrams)."""
 
 
