@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, SKOS, XSD
+from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
 from cryokg.namespaces import CRYO, DEFAULT_BASE
 
@@ -41,4 +41,6 @@ def graphs(draw: st.DrawFn, max_nodes: int = 12) -> Graph:
             graph.add((node, draw(st.sampled_from((SKOS.altLabel, SKOS.definition, CRYO.stepOrder, CRYO.reason))), value))
         for target in draw(st.lists(st.sampled_from(nodes), max_size=3)):
             graph.add((node, draw(st.sampled_from(OBJECT_PROPERTIES)), target))
+        if draw(st.booleans()):  # vocabulary IRIs as objects, rdf:type among them (not written as "a" there)
+            graph.add((node, RDFS.seeAlso, draw(st.sampled_from((RDF.type, RDF.Property, CRYO.method)))))
     return graph

@@ -29,6 +29,7 @@ _LOCAL_NAME = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?$")
 _XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _DECIMAL = re.compile(r"^[+-]?\d*\.\d+$")
+_GEN_DELIMS = (":", "/", "?", "#", "[", "]", "@")
 _SHORTHAND = {str(XSD.integer): _INTEGER, str(XSD.decimal): _DECIMAL}
 
 
@@ -94,9 +95,9 @@ class _Prefixer:
                     return f"{prefix}:{local}"
         return None
 
-    def turtle(self, term: Term) -> str:
+    def turtle(self, term: Term, *, predicate: bool = False) -> str:
         if isinstance(term, URIRef):
-            if term == RDF.type:
+            if predicate and term == RDF.type:
                 return "a"
             return self.qname(str(term)) or f"<{term}>"
         text = f'"{_escape_string(str(term))}"'
@@ -127,7 +128,7 @@ def to_turtle(graph: Graph, *, prefixes: dict[str, str] = PREFIXES, header: str 
             joint = " , ".join(rendered)
             if len(joint) > 100 and len(rendered) > 1:
                 joint = (" ,\n" + " " * 8).join(rendered)
-            parts.append(f"    {prefixer.turtle(p)} {joint}")
+            parts.append(f"    {prefixer.turtle(p, predicate=True)} {joint}")
         blocks.append(f"{prefixer.turtle(subject)}\n" + " ;\n".join(parts) + " .\n")
     prefix_lines = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(prefixes.items()) if p in prefixer.used)
     head = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
@@ -148,7 +149,8 @@ def _jsonld_value(term: Term, prefixer: _Prefixer) -> dict[str, str]:
 def to_jsonld(graph: Graph, *, prefixes: dict[str, str] = PREFIXES) -> str:
     """JSON-LD 1.1 with an embedded ``@context`` of prefixes; one ``@graph`` node per subject, sorted."""
     table = _grouped(graph)
-    prefixer = _Prefixer(prefixes)
+    # JSON-LD 1.1 only expands a compact IRI whose prefix ends in a gen-delim (e.g. not ".../UBERON_")
+    prefixer = _Prefixer({p: ns for p, ns in prefixes.items() if ns.endswith(_GEN_DELIMS)})
     nodes = []
     for subject in sorted(table, key=str):
         node: dict[str, object] = {"@id": prefixer.qname(str(subject)) or str(subject)}
