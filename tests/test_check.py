@@ -1,0 +1,188 @@
+"""`cryokg check`: a coder's codes for one session, checked against the graph's own coding rules.
+
+Expectations are derived from the graph (its bundling rules, families, scopes and assignments), not written
+down, so the tests follow the data as it grows and fail if the checker stops consulting it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, SKOS
+
+from cryokg.claims import check_claim, load_knowledge_graph, nearest_code, site_structures
+from cryokg.cli import main
+from cryokg.namespaces import CRYO
+
+ROOT = Path(__file__).resolve().parents[1]
+TECH_CRYOABLATION = URIRef("https://w3id.org/cryokg/id/technique/cryoablation")
+DEFINITE = URIRef("https://w3id.org/cryokg/id/assignment-kind/definite")
+
+
+@pytest.fixture(scope="module")
+def kg() -> Graph:
+    return load_knowledge_graph(sources_dir=ROOT / "ontology")
+
+
+@pytest.fixture(scope="module")
+def release_file(kg: Graph, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("release") / "cryokg.ttl"
+    kg.serialize(path, format="turtle")
+    return path
+
+
+def notation(graph: Graph, code: URIRef) -> str:
+    return str(graph.value(code, SKOS.notation))
+
+
+def code_of(graph: Graph, text: str) -> URIRef:
+    return next(graph.subjects(SKOS.notation, Literal(text)))
+
+
+def family_members(graph: Graph, code_text: str) -> list[URIRef]:
+    family = next(f for f in graph.objects(code_of(graph, code_text), SKOS.broader)
+                  if (f, RDF.type, CRYO.CodeFamily) in graph)
+    return sorted(graph.subjects(SKOS.broader, family), key=lambda c: notation(graph, c))
+
+
+def bundled_pair(graph: Graph) -> tuple[str, str, URIRef]:
+    """A family code that includes guidance, a guidance code its bundling rule excludes, and the rule."""
+    for rule in sorted(graph.subjects(RDF.type, CRYO.BundlingRule)):
+        primary = graph.value(rule, CRYO.appliesTo)
+        if (primary, SKOS.broader, None) in graph and (primary, CRYO.includesGuidance, None) in graph:
+            excluded = sorted(graph.objects(rule, CRYO.notReportedWith))[0]
+            return notation(graph, primary), notation(graph, excluded), rule
+    raise AssertionError("the graph has no bundling rule for a family code")
+
+
+def definite_site(graph: Graph) -> tuple[str, str, list[str]]:
+    """A nerve with a definite cryoablation family code: (a label of it, that code, its siblings)."""
+    for assignment in sorted(graph.subjects(CRYO.assignmentKind, DEFINITE)):
+        code = graph.value(assignment, CRYO.assignedCode)
+        if graph.value(assignment, CRYO.technique) == TECH_CRYOABLATION and (code, SKOS.broader, None) in graph:
+            nerve = graph.value(assignment, CRYO.structure)
+            label = str(graph.value(nerve, SKOS.prefLabel))
+            siblings = [notation(graph, c) for c in family_members(graph, notation(graph, code)) if c != code]
+            return label, notation(graph, code), siblings
+    raise AssertionError("no definite cryoablation assignment in the graph")
+
+
+# --- the three cases the issue names -----------------------------------------------------------------------
+
+def test_guidance_code_on_top_of_a_code_that_includes_guidance_is_flagged(kg, release_file, capsys) -> None:
+    primary, guidance_code, rule = bundled_pair(kg)
+    assert main(["check", primary, guidance_code, "--graph", str(release_file)]) == 1
+    out = capsys.readouterr().out
+    assert "Violation" in out and guidance_code in out
+    report = check_claim([primary, guidance_code], graph=kg)
+    [finding] = [f for f in report.findings if f.severity == "Violation"]
+    assert finding.code == guidance_code and finding.rule == "cryosh:BundledImagingGuidance"
+    assert primary in finding.message
+    assert {str(s) for s in kg.objects(rule, DCTERMS.source)} <= set(finding.sources)
+
+
+def test_0440T_alone_is_clean(release_file, capsys) -> None:
+    assert main(["check", "0440T", "--graph", str(release_file)]) == 0
+    assert "clean" in capsys.readouterr().out
+
+
+def test_0443T_is_an_error_that_points_to_the_family(kg, release_file, capsys) -> None:
+    members = [notation(kg, c) for c in family_members(kg, "0442T")]
+    assert "0443T" not in members
+    assert main(["check", "0443T", "--json", "--graph", str(release_file)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    [finding] = report["findings"]
+    assert finding["severity"] == "Violation" and finding["rule"] == "cryosh:UnknownCode"
+    nearest = min(members, key=lambda m: abs(int(m[:4]) - 443))  # same letter, nearest number
+    assert f"Did you mean {nearest}?" in finding["message"]
+    assert all(m in finding["message"] for m in members), "the message lists the family's codes"
+    family = next(kg.objects(code_of(kg, nearest), SKOS.broader))
+    assert {str(s) for s in kg.objects(family, DCTERMS.source)} <= set(finding["sources"])
+
+
+# --- JSON form and exit codes ----------------------------------------------------------------------------------
+
+def test_json_has_exactly_the_documented_keys(kg, release_file, capsys) -> None:
+    primary, guidance_code, _rule = bundled_pair(kg)
+    assert main(["check", primary, guidance_code, "--json", "--graph", str(release_file)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) == {"codes", "conforms", "findings"}
+    assert report["codes"] == [primary, guidance_code] and report["conforms"] is False
+    assert all(set(f) == {"code", "severity", "message", "rule", "sources"} for f in report["findings"])
+
+
+def test_codes_are_trimmed_and_upper_cased(kg) -> None:
+    assert check_claim([" 0440t "], graph=kg).codes == ["0440T"]
+
+
+@pytest.mark.parametrize("argv", [["check", ""], ["check", "0440T", "--site", "  "],
+                                  ["check", "0440T", "--graph", "/nonexistent/cryokg.ttl"]])
+def test_bad_input_exits_2(argv, capsys) -> None:
+    assert main(argv) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_malformed_code(kg) -> None:
+    report = check_claim(["44O0T"], graph=kg)  # letter O for zero
+    [finding] = report.findings
+    assert finding.rule == "cryosh:MalformedCode" and finding.severity == "Violation"
+    assert not report.conforms
+
+
+# --- sites and siblings ----------------------------------------------------------------------------------------
+
+def test_site_matching_ignores_case_and_punctuation(kg) -> None:
+    label, _code, _siblings = definite_site(kg)
+    typed = label.upper().replace(" ", "-") + "."
+    assert site_structures(typed, kg) == site_structures(label, kg) != []
+
+
+def test_the_right_code_for_a_site_is_clean_and_a_sibling_is_flagged(kg) -> None:
+    label, code, siblings = definite_site(kg)
+    assert check_claim([code], site=label, graph=kg).findings == []
+    wrong = check_claim([siblings[0]], site=label, graph=kg)
+    assert [f.rule for f in wrong.findings] == ["cryosh:SiteOutsideScope"]
+    assert wrong.findings[0].code == siblings[0] and wrong.findings[0].sources
+
+
+def test_two_siblings_for_one_site_is_a_violation_without_a_site_a_warning(kg) -> None:
+    label, code, siblings = definite_site(kg)
+    with_site = check_claim([code, siblings[0]], site=label, graph=kg)
+    assert "cryosh:SiblingCodesOneSite" in {f.rule for f in with_site.findings} and not with_site.conforms
+    without = check_claim([code, siblings[0]], graph=kg)
+    assert {f.rule for f in without.findings} == {"cryosh:SiblingCodesNoSite"}
+    assert {f.severity for f in without.findings} == {"Warning"} and without.conforms
+
+
+def test_unknown_site_is_a_warning(kg) -> None:
+    report = check_claim(["0440T"], site="no such structure anywhere", graph=kg)
+    assert [(f.rule, f.severity, f.code) for f in report.findings] == [("cryosh:UnknownSite", "Warning", None)]
+
+
+def test_nearest_code_prefers_same_letter_and_number() -> None:
+    graph = Graph()
+    for text in ("0440T", "0441T", "0442T", "64640"):
+        node = URIRef(f"https://w3id.org/cryokg/id/code/{text}")
+        graph.add((node, RDF.type, CRYO.ProcedureCode))
+        graph.add((node, SKOS.notation, Literal(text)))
+    assert nearest_code("0443T", graph) == "0442T"
+    assert nearest_code("64641", graph) == "64640"
+    assert nearest_code("99213", graph) is None
+
+
+def test_the_release_file_is_what_gets_checked(kg, tmp_path, monkeypatch, capsys) -> None:
+    """With build/cryokg.ttl in the working directory, check reads it: drop the bundling rules there and the
+    guidance code is no longer flagged."""
+    primary, guidance_code, _rule = bundled_pair(kg)
+    stripped = Graph()
+    for s, p, o in kg:
+        if (s, RDF.type, CRYO.BundlingRule) not in kg:
+            stripped.add((s, p, o))
+    (tmp_path / "build").mkdir()
+    stripped.serialize(tmp_path / "build" / "cryokg.ttl", format="turtle")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", primary, guidance_code]) == 0
+    assert "clean" in capsys.readouterr().out
