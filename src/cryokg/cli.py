@@ -26,6 +26,10 @@ COMMANDS = (
     "compare",
     "describe",
     "export",
+    "publish",
+    "synth",
+    "serve",
+    "site",
 )
 """Sub-command modules under ``cryokg.commands``, in the order ``--help`` lists them."""
 
