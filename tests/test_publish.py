@@ -1,0 +1,356 @@
+"""``cryokg publish`` against real triple stores (Oxigraph server, Virtuoso) started on loopback by fixtures.
+
+Each server runs once per module, is started and stopped by :mod:`cryokg.stores` (by PID, in ``finally``),
+and the tests skip with the install command when its program is absent. Expectations come from the release
+itself (its triples, its answers on the embedded store), never from numbers written here.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import SKOS
+
+from cryokg import publish
+from cryokg.cli import main
+from cryokg.namespaces import id_namespace
+from cryokg.release import Release, write_rdf
+from cryokg.result_compare import compare, normal_term, order_keys
+from cryokg.sparql_http import HttpStatusError, PublishError, connect
+from cryokg.store import QueryResult
+from cryokg.stores import ProgramMissing, RunningServer, oxigraph_server, virtuoso_server
+
+CODE = id_namespace("code")
+XSD = "http://www.w3.org/2001/XMLSchema#"  # a plain string: rdflib's XSD namespace object trips pytest's collection
+
+
+def typed(value: str, datatype: str) -> Literal:
+    return Literal(value, datatype=URIRef(XSD + datatype))
+
+
+# --- fixtures ------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def release_dir(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's release written as the build writes it (cryokg.nt, cryokg.ttl, ...)."""
+    out = tmp_path_factory.mktemp("release")
+    write_rdf(release, out)
+    return out
+
+
+def _server(factory):
+    try:
+        with factory() as server:
+            yield server
+        assert server.process.poll() is not None, f"{server.kind} (PID {server.pid}) still runs after the test"
+    except ProgramMissing as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def oxigraph():
+    yield from _server(oxigraph_server)
+
+
+@pytest.fixture(scope="module")
+def virtuoso():
+    yield from _server(virtuoso_server)
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def server(request: pytest.FixtureRequest) -> RunningServer:
+    return request.getfixturevalue(request.param)
+
+
+def _credentials(server: RunningServer) -> list[str]:
+    return ["--user", server.user, "--password", server.password] if server.user else []
+
+
+def _served_count(server: RunningServer, graph: str) -> int:
+    """The triple count, asked with plain httpx so the check does not share code with what it checks."""
+    response = httpx.get(server.query_url, params={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> "
+                                                            "{ ?s ?p ?o } }"},
+                         headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    response.raise_for_status()
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed again when the block ends: nothing listens there
+
+
+# --- publishing to real servers ------------------------------------------------------------------------------
+
+def test_publish_loads_and_verifies(server: RunningServer, release: Release, release_dir: Path, capsys) -> None:
+    graph = publish.default_graph(release_dir)
+    code = main(["publish", "--endpoint", server.root_url, "--release", str(release_dir), *_credentials(server)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert _served_count(server, graph) == len(release.asserted)
+    assert f"loaded {len(release.asserted)} triples" in out
+    assert "every triple of the release is served" in out
+    assert "verified: the server serves the release" in out
+
+
+def test_oxigraph_answers_every_catalogue_query_like_the_embedded_store(oxigraph, release_dir, capsys) -> None:
+    code = main(["publish", "--endpoint", oxigraph.query_url, "--server", "oxigraph", "--strict",
+                 "--release", str(release_dir / "cryokg.ttl")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "0 different, 0 engine deviations" in out
+
+
+def test_catalogue_answers_are_compared(server, release_dir) -> None:
+    """Library level: a query known to work on both engines gives the same rows, and they are not empty."""
+    release = publish.read_release(release_dir)
+    engine = publish.local_engine(release)
+    query = ("SELECT ?code ?label WHERE { ?c <http://www.w3.org/2004/02/skos/core#notation> ?code ; "
+             "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label } ORDER BY ?code")
+    with connect(user=server.user, password=server.password) as client:
+        target = publish.resolve_target(client, server.root_url, graph=publish.default_graph(release_dir))
+        publish.put_graph(client, target, release)
+        result = publish.verify(client, target, expected_triples=release.triples, catalogue=[("labels", query)],
+                                run_local=engine.query)
+    assert result.data_match
+    assert [c.outcome for c in result.checks] == ["same"]
+    assert engine.query(query).rows, "the check would be empty: no coded concept with a label"
+
+
+def _shorter_release(release_dir: Path, folder: Path) -> Path:
+    """A copy of the release without its first triple."""
+    lines = (release_dir / "cryokg.nt").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert not lines[0].startswith("#")
+    (folder / "cryokg.nt").write_text("".join(lines[1:]), encoding="utf-8")
+    return folder
+
+
+def test_publishing_replaces_the_graph(server, release: Release, release_dir: Path, tmp_path: Path) -> None:
+    """PUT replaces: after the full release, a release one triple shorter leaves one triple fewer."""
+    graph = publish.default_graph(release_dir)
+    preset = ["--server", server.kind, "--graph", graph, "--no-verify", *_credentials(server)]
+    assert main(["publish", "--endpoint", server.root_url, "--release", str(release_dir), *preset]) == 0
+    assert main(["publish", "--endpoint", server.root_url, "--release", str(release_dir), *preset]) == 0
+    assert _served_count(server, graph) == len(release.asserted)
+    shorter = _shorter_release(release_dir, tmp_path)
+    assert main(["publish", "--endpoint", server.query_url, "--release", str(shorter), *preset]) == 0
+    assert _served_count(server, graph) == len(release.asserted) - 1
+
+
+def test_graph_option_names_the_graph(server, release: Release, release_dir: Path) -> None:
+    graph = "https://example.org/graph/cryokg-test"
+    assert main(["publish", "--endpoint", server.root_url, "--graph", graph, "--release", str(release_dir),
+                 *_credentials(server)]) == 0
+    assert _served_count(server, graph) == len(release.asserted)
+
+
+def test_generic_preset_with_explicit_store(oxigraph, release: Release, release_dir: Path) -> None:
+    graph = "https://example.org/graph/generic"
+    assert main(["publish", "--server", "generic", "--endpoint", oxigraph.query_url, "--store", oxigraph.store_url,
+                 "--graph", graph, "--release", str(release_dir)]) == 0
+    assert _served_count(oxigraph, graph) == len(release.asserted)
+
+
+def test_missing_triple_is_a_mismatch(server, release_dir: Path, tmp_path: Path, capsys) -> None:
+    """The server holds the full release; verifying it against a release one triple shorter must fail (1)."""
+    assert main(["publish", "--endpoint", server.root_url, "--release", str(release_dir), "--no-verify",
+                 *_credentials(server)]) == 0
+    shorter = _shorter_release(release_dir, tmp_path)
+    code = main(["publish", "--endpoint", server.root_url, "--release", str(shorter), "--verify-only",
+                 "--graph", publish.default_graph(release_dir), *_credentials(server)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "!=" in out and "DIFFERENT content" in out and "not verified" in out
+
+
+def test_changed_label_is_found_by_content_and_catalogue(oxigraph, release_dir: Path) -> None:
+    """Same triple count, one label changed on the server: content and a label query both differ."""
+    release = publish.read_release(release_dir)
+    graph = publish.default_graph(release_dir)
+    code = URIRef(CODE["0440T"])
+    label = next(o for s, p, o in release.graph() if s == code and p == SKOS.prefLabel)
+    with connect() as client:
+        target = publish.resolve_target(client, oxigraph.root_url, graph=graph)
+        publish.put_graph(client, target, release)
+        update = (f"WITH <{graph}> DELETE {{ {code.n3()} {SKOS.prefLabel.n3()} {label.n3()} }} "
+                  f"INSERT {{ {code.n3()} {SKOS.prefLabel.n3()} {Literal('tampered', lang='en').n3()} }} WHERE {{}}")
+        httpx.post(oxigraph.root_url + "/update", data={"update": update}, timeout=30).raise_for_status()
+        query = f"SELECT ?label WHERE {{ {code.n3()} {SKOS.prefLabel.n3()} ?label }}"
+        result = publish.verify(client, target, expected_triples=release.triples, catalogue=[("label", query)],
+                                run_local=publish.local_engine(release).query, release_triples=release.graph())
+    assert result.counts_match
+    assert not result.data_match and "tampered" in (result.content_difference or "")
+    assert [c.outcome for c in result.checks] == ["different"]
+    assert not result.ok()
+
+
+def test_a_cut_short_read_back_is_not_a_mismatch(release: Release, release_dir: Path, tmp_path: Path, capsys) -> None:
+    """Virtuoso cuts answers at ResultSetMaxRows, the graph read-back too: verify what came back, say so."""
+    limit = len(release.asserted) // 2
+    no_queries = tmp_path / "queries"
+    no_queries.mkdir()
+    for server in _server(lambda: virtuoso_server(max_rows=limit)):
+        code = main(["publish", "--endpoint", server.query_url, "--release", str(release_dir),
+                     "--queries", str(no_queries), *_credentials(server)])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        assert re.search(rf"only \d+ of its {len(release.asserted)} triples", out), out
+
+
+def test_verification_catches_virtuoso_escaped_local_names(server, tmp_path: Path, capsys) -> None:
+    """A Turtle local name with a backslash escape (``ex:a\\,b``) means the IRI ``.../a,b``; Virtuoso 7.2 keeps
+    the backslash in the stored IRI. The content check must notice on Virtuoso and pass on Oxigraph."""
+    (tmp_path / "cryokg.ttl").write_text('@prefix ex: <https://example.org/> .\nex:a\\,b ex:p "x"@en .\n',
+                                         encoding="utf-8")
+    no_queries = tmp_path / "queries"
+    no_queries.mkdir()
+    code = main(["publish", "--endpoint", server.root_url, "--release", str(tmp_path), "--queries", str(no_queries),
+                 "--graph", "https://example.org/graph/escapes", *_credentials(server)])
+    out = capsys.readouterr().out
+    if server.kind == "virtuoso":
+        assert code == 1 and "DIFFERENT content" in out, out
+    else:
+        assert code == 0, out
+
+
+# --- clear errors -------------------------------------------------------------------------------------------
+
+def test_wrong_password_is_exit_2(virtuoso, release_dir: Path, capsys) -> None:
+    code = main(["publish", "--endpoint", virtuoso.query_url, "--release", str(release_dir),
+                 "--user", virtuoso.user, "--password", virtuoso.password + "-wrong"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "401" in err and "refused the credentials" in err
+
+
+def test_missing_credentials_is_exit_2(virtuoso, release_dir: Path, capsys) -> None:
+    code = main(["publish", "--endpoint", virtuoso.root_url, "--release", str(release_dir)])
+    assert code == 2
+    assert "give --user and --password" in capsys.readouterr().err
+
+
+def test_unreachable_endpoint_is_exit_2(release_dir: Path, capsys) -> None:
+    port = _closed_port()
+    code = main(["publish", "--endpoint", f"http://127.0.0.1:{port}/sparql", "--release", str(release_dir),
+                 "--timeout", "5"])
+    assert code == 2
+    assert "cannot reach" in capsys.readouterr().err
+
+
+def test_server_rejection_carries_the_servers_message(oxigraph, release_dir: Path) -> None:
+    release = publish.read_release(release_dir)
+    broken = publish.ReleaseFile(release.path, "text/turtle", b"<a> <b> .", release.store)
+    with connect() as client:
+        target = publish.resolve_target(client, oxigraph.root_url, graph="https://example.org/broken")
+        with pytest.raises(HttpStatusError) as caught:
+            publish.put_graph(client, target, broken)
+    assert 400 <= caught.value.status < 500
+    message = str(caught.value)
+    assert message.count(":") >= 3 and not message.endswith("Bad Request"), message  # the server's words follow
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--endpoint", "ftp://example.org/sparql"], "http:// or https://"),
+    (["--endpoint", "http://127.0.0.1:1/q", "--user", "u"], "--user needs --password"),
+    (["--endpoint", "http://127.0.0.1:1/q", "--graph", "not an iri"], "absolute IRI"),
+    (["--endpoint", "http://127.0.0.1:1/q", "--graph", "https://e.org/g> } <x"], "absolute IRI"),
+])
+def test_bad_options_are_exit_2(args, fragment, release_dir: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("CRYOKG_PASSWORD", raising=False)
+    assert main(["publish", *args, "--release", str(release_dir)]) == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_missing_release_is_exit_2(tmp_path: Path, capsys) -> None:
+    assert main(["publish", "--endpoint", "http://127.0.0.1:1/", "--release", str(tmp_path)]) == 2
+    assert "cryokg build" in capsys.readouterr().err
+
+
+# --- where things go (no server needed) ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("server, endpoint, store, query_url, store_url, param", [
+    ("oxigraph", "http://h:7878", None, "http://h:7878/query", "http://h:7878/store", "graph"),
+    ("oxigraph", "http://h:7878/query", None, "http://h:7878/query", "http://h:7878/store", "graph"),
+    ("oxigraph", "http://h/kg/query", None, "http://h/kg/query", "http://h/kg/store", "graph"),
+    ("virtuoso", "http://h:8890/", None, "http://h:8890/sparql", "http://h:8890/sparql-graph-crud-auth", "graph-uri"),
+    ("virtuoso", "http://h:8890/sparql", None, "http://h:8890/sparql", "http://h:8890/sparql-graph-crud-auth",
+     "graph-uri"),
+    ("generic", "http://h/ds/query", "http://h/ds/data", "http://h/ds/query", "http://h/ds/data", "graph"),
+    ("generic", "http://h/ds", None, "http://h/ds", "http://h/ds", "graph"),
+])
+def test_presets_place_the_endpoints(server, endpoint, store, query_url, store_url, param) -> None:
+    with connect() as client:
+        target = publish.resolve_target(client, endpoint, graph="https://example.org/g", server=server, store=store)
+    assert (target.query_url, target.store_url, target.graph_param) == (query_url, store_url, param)
+
+
+def test_default_graph_follows_the_release_base(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text('{"base_iri": "https://example.org/kg/"}', encoding="utf-8")
+    assert publish.default_graph(tmp_path) == "https://example.org/kg/id/dataset/cryokg"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert publish.default_graph(elsewhere) == "https://w3id.org/cryokg/id/dataset/cryokg"
+
+
+# --- comparing answers by meaning --------------------------------------------------------------------------
+
+def _select(variables, *rows) -> QueryResult:
+    return QueryResult("select", variables=list(variables), rows=[tuple(r) for r in rows])
+
+
+def test_equal_terms_spelled_differently_compare_equal() -> None:
+    assert normal_term(Literal("a", lang="EN-GB")) == normal_term(Literal("a", lang="en-gb"))
+    assert normal_term(Literal("a")) == normal_term(typed("a", "string"))
+    assert normal_term(typed("01", "integer")) == normal_term(typed("1", "int"))
+    assert normal_term(typed("1.50", "decimal")) == normal_term(typed("1.5", "decimal"))
+    assert normal_term(BNode("x")) == normal_term(BNode("y"))
+    assert normal_term(Literal("a", lang="en")) != normal_term(Literal("a"))
+    assert normal_term(typed("1", "integer")) != normal_term(Literal("1"))
+
+
+def test_virtuoso_json_is_read_like_standard_json() -> None:
+    """Virtuoso answers ``typed-literal`` and ASK as a one-cell SELECT; both must read as the standard form."""
+    from cryokg.sparql_http import _from_json
+
+    old = {"head": {"vars": ["n"]}, "results": {"bindings": [
+        {"n": {"type": "typed-literal", "datatype": XSD + "integer", "value": "3"}}]}}
+    assert _from_json(old, "select").rows == [(typed("3", "integer"),)]
+    ask = {"head": {"vars": ["__ASK_RETVAL"]}, "results": {"bindings": [
+        {"__ASK_RETVAL": {"type": "typed-literal", "datatype": XSD + "integer", "value": "1"}}]}}
+    assert _from_json(ask, "ask").boolean is True
+
+
+def test_row_order_matters_only_with_order_by() -> None:
+    a, b = URIRef("http://e/a"), URIRef("http://e/b")
+    one, two = _select(["x"], [a], [b]), _select(["x"], [b], [a])
+    assert compare(one, two, "SELECT ?x WHERE { ?x ?p ?o }") is None
+    assert compare(one, two, "SELECT ?x WHERE { ?x ?p ?o } ORDER BY ?x") is not None
+    # rows that tie on every sort key may come in any order
+    tied = _select(["k", "x"], [Literal(1), a], [Literal(1), b])
+    swapped = _select(["x", "k"], [b, Literal(1)], [a, Literal(1)])
+    assert compare(tied, swapped, "SELECT ?k ?x WHERE { ?x ?p ?k } ORDER BY DESC(?k)") is None
+    assert compare(one, _select(["x"], [a]), "SELECT ?x WHERE { ?x ?p ?o }") is not None
+
+
+def test_order_keys_are_read_from_the_query() -> None:
+    assert order_keys("SELECT * WHERE { ?a ?b ?c } # ORDER BY ?z\nORDER BY ?a DESC(?b) LIMIT 3") == ["a", "b"]
+    assert order_keys('SELECT * WHERE { ?a ?b "ORDER BY ?q" } ORDER BY ?a\nVALUES ?a { 1 }') == ["a"]
+    assert order_keys("SELECT * WHERE { ?a ?b ?c } ORDER BY STR(?a)") is None
+
+
+def test_queries_that_depend_on_named_graphs_are_skipped() -> None:
+    assert publish.skip_reason("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert publish.skip_reason("DESCRIBE <http://e/a>")
+    assert publish.skip_reason('SELECT ?s WHERE { ?s ?p "GRAPH" }') is None
+
+
+def test_unreachable_is_a_publish_error_quickly() -> None:
+    with connect(timeout=5) as client, pytest.raises(PublishError, match="cannot reach"):
+        publish.count_triples(client, publish.Target("generic", f"http://127.0.0.1:{_closed_port()}/q",
+                                                     "http://127.0.0.1:1/s", "https://example.org/g"))
