@@ -100,13 +100,20 @@ def _read_text(path: Path) -> str:
         raise SourceError(path, f"cannot read: {exc.strerror or exc}") from exc
 
 
-def parse_turtle(path: Path, text: str | None = None) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
-    """Parse one Turtle source file strictly; yield rdflib triples. Errors name file, line and column.
+RDF_SUFFIXES = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "jsonld", ".rdf": "rdfxml", ".owl": "rdfxml"}
+"""Format of a data file given by name (``cryokg validate x.jsonld``, ``cryokg check --graph x.nt``);
+every one goes through :func:`cryokg.parsing.parse_rdf` and its limits. Folders are searched for Turtle only."""
 
-    Blank nodes are refused: they would make releases differ from build to build.
+
+def parse_turtle(path: Path, text: str | None = None, *,
+                 fmt: str = "turtle") -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
+    """Parse one source file (Turtle unless *fmt* says otherwise) strictly; yield rdflib triples.
+
+    Errors name file, line and column. Blank nodes are refused: they would make releases differ from build
+    to build.
     """
     text = _read_text(path) if text is None else text
-    for triple in parse_rdf(text.encode("utf-8"), fmt="turtle", name=str(path)):
+    for triple in parse_rdf(text.encode("utf-8"), fmt=fmt, name=str(path)):
         if isinstance(triple[0], BNode) or isinstance(triple[2], BNode):
             line = _line_of(text, "[") or _line_of(text, "_:")
             raise SourceError(path, "blank node found: give every node an IRI so releases stay "
@@ -147,7 +154,7 @@ def load_files(paths: Iterable[Path], *, base: str = DEFAULT_BASE) -> SourceSet:
             prefixes: dict[str, str] = {}
         else:
             text = _read_text(path)
-            triples = list(parse_turtle(path, text))
+            triples = list(parse_turtle(path, text, fmt=RDF_SUFFIXES.get(path.suffix, "turtle")))
             lines = _subject_lines(text)
             prefixes = _prefixes(text)
         seen: set[URIRef] = set()
@@ -200,8 +207,11 @@ def _check_literals(sources: SourceSet) -> None:
     for s, p, o in sources.graph:
         if isinstance(o, Literal) and o.ill_typed:
             path, line = _place(sources, s)
-            if isinstance(path, Path):
-                line = _line_of(_read_text(path), f'"{o}"') or line
+            for candidate, _line in sources.origins.get(s, []):  # the file that holds the bad literal
+                found = _line_of(_read_text(candidate), f'"{o}"') if isinstance(candidate, Path) else None
+                if found:
+                    path, line = candidate, found
+                    break
             raise SourceError(path, f"literal {o!s:.40} is not a valid {o.datatype} (on {s}, {p})", line)
 
 
