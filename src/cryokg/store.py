@@ -38,6 +38,7 @@ from rdflib.term import Node
 
 from cryokg.errors import BadInput
 from cryokg.namespaces import DEFAULT_BASE
+from cryokg.parsing import MAX_BYTES, parse_rdf
 from cryokg.sources import DEFAULT_SOURCES, find_data_files
 
 __all__ = [
@@ -244,24 +245,28 @@ class EndpointEngine(Engine):
             "Accept": self.ACCEPT, "Content-Type": "application/x-www-form-urlencoded"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body = response.read()
+                body = response.read(MAX_BYTES + 1)  # an endpoint's answer is untrusted: bounded, see parsing.py
                 media_type = response.headers.get_content_type()
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace").strip()[:500]
             raise BadInput(f"{self.url} answered HTTP {exc.code}: {detail or exc.reason}") from None
         except (urllib.error.URLError, OSError) as exc:
             raise BadInput(f"cannot reach {self.url}: {getattr(exc, 'reason', exc)}") from None
+        if len(body) > MAX_BYTES:
+            raise BadInput(f"{self.url} answered more than {MAX_BYTES} bytes")
         if media_type in ("application/sparql-results+json", "application/json"):
-            payload = json.loads(body)
-            if "boolean" in payload:
-                return QueryResult("ask", boolean=bool(payload["boolean"]))
-            variables = list(payload["head"].get("vars", []))
-            rows = [tuple(_from_json_term(b[v]) if v in b else None for v in variables)
-                    for b in payload["results"]["bindings"]]
+            try:
+                payload = json.loads(body)
+                if "boolean" in payload:
+                    return QueryResult("ask", boolean=bool(payload["boolean"]))
+                variables = list(payload["head"].get("vars", []))
+                rows = [tuple(_from_json_term(b[v]) if v in b else None for v in variables)
+                        for b in payload["results"]["bindings"]]
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+                raise BadInput(f"{self.url} sent unreadable SPARQL JSON results: {exc!r:.200}") from None
             return QueryResult("select", variables=variables, rows=rows)
-        graph = Graph()
-        graph.parse(data=body, format="nt" if media_type == "application/n-triples" else "turtle")
-        return QueryResult("graph", triples=list(graph))
+        fmt = "ntriples" if media_type == "application/n-triples" else "turtle"
+        return QueryResult("graph", triples=list(parse_rdf(body, fmt=fmt, name=self.url)))
 
 
 # --- loading ----------------------------------------------------------------------------------------------

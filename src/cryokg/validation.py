@@ -21,7 +21,8 @@ from rdflib.term import Node
 
 from cryokg.errors import BadInput, SourceError
 from cryokg.namespaces import prefixes_for
-from cryokg.sources import DEFAULT_SOURCES, SourceSet, find_data_files, find_shape_files, load_files, parse_turtle
+from cryokg.parsing import parse_rdf
+from cryokg.sources import DEFAULT_SOURCES, SourceSet, find_data_files, find_shape_files, load_files
 
 __all__ = [
     "SHAPES_NAMESPACE",
@@ -116,18 +117,18 @@ def load_shapes(paths: list[Path]) -> Graph:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SourceError(path, f"cannot read shapes: {getattr(exc, 'strerror', None) or exc}") from exc
-        # Shapes legitimately use blank nodes (sh:property [...]); parse them with rdflib after a strict check.
-        try:
-            shapes.parse(data=text, format="turtle", publicID=Path(path).resolve().as_uri())
-        except Exception as exc:  # rdflib raises several parser exception types
-            try:
-                list(parse_turtle(Path(path), text))
-            except SourceError:
-                raise
-            except Exception:
-                pass
-            raise SourceError(path, f"shapes file does not parse: {exc}") from None
+        # Shapes legitimately use blank nodes (sh:property [...]), so they skip parse_turtle's blank-node rule
+        # but still go through the one strict parser (errors name file, line and column; limits apply).
+        for triple in parse_rdf(text.encode("utf-8"), fmt="turtle", name=str(path),
+                                base_iri=Path(path).resolve().as_uri()):
+            shapes.add(triple)
+        for prefix, namespace in _declared_prefixes(text).items():
+            shapes.bind(prefix, namespace, override=False)
     return shapes
+
+
+def _declared_prefixes(text: str) -> dict[str, str]:
+    return dict(re.findall(r"(?im)^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>", text))
 
 
 def check_shapes(shapes: Graph) -> None:

@@ -4,11 +4,16 @@ Every IRI of the dataset dereferences under its path (``/id/...``, ``/def/...``)
 (HTML, Turtle, JSON-LD, N-Triples, RDF/XML; ``?format=`` overrides Accept). ``/sparql`` is a read-only
 SPARQL 1.1 Protocol endpoint with a time limit and a row limit; ``/.well-known/void`` describes the dataset;
 ``/release/<file>`` downloads the release files. Reads the release in --build (run `cryokg build` first).
+
+Slow or stalled clients: a request (head and body) must arrive in full within --request-timeout seconds of
+the connection opening (or of the previous response on a kept-alive connection), and a client that stops
+reading a response for that long is dropped. uvicorn alone never times out a half-sent request.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 from pathlib import Path
 
@@ -28,6 +33,76 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-rows", type=int, default=10_000, help="SPARQL row limit (default: 10000)")
     parser.add_argument("--max-body", type=int, default=1_000_000, help="request body limit in bytes (default: 1000000)")
     parser.add_argument("--workers", type=int, default=2, help="SPARQL worker processes (default: 2)")
+    parser.add_argument("--request-timeout", type=float, default=10.0,
+                        help="seconds a client has to send a whole request, or may stall reading a response, "
+                             "before the connection is dropped (default: 10)")
+    parser.add_argument("--keep-alive", type=float, default=5.0,
+                        help="seconds an idle kept-alive connection stays open (default: 5)")
+
+
+def deadline_protocol(request_timeout: float) -> type:
+    """uvicorn's h11 protocol with two deadlines it lacks (slowloris and slow-reader defence).
+
+    - a request must arrive in full (head and body) within *request_timeout* seconds of the connection
+      opening or of the previous response, else the connection is closed; a request whose body is complete
+      is never cut, however long the application takes (the SPARQL time limit handles that);
+    - a client that leaves the response unread (the transport's write buffer full) for *request_timeout*
+      seconds is dropped.
+    """
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class DeadlineH11Protocol(H11Protocol):
+        _request_deadline: asyncio.TimerHandle | None = None
+        _write_deadline: asyncio.TimerHandle | None = None
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._request_deadline = self.loop.call_later(request_timeout, self._request_expired)
+
+        def _disarm(self) -> None:
+            if self._request_deadline is not None:
+                self._request_deadline.cancel()
+                self._request_deadline = None
+
+        def _request_expired(self) -> None:
+            self._request_deadline = None
+            if self.conn.their_state in (h11.IDLE, h11.SEND_BODY) and not self.transport.is_closing():
+                self.transport.close()  # half a request (or an idle keep-alive) past the deadline
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()
+
+        def pause_writing(self) -> None:
+            super().pause_writing()
+            if self._write_deadline is None:
+                self._write_deadline = self.loop.call_later(request_timeout, self._write_expired)
+
+        def resume_writing(self) -> None:
+            super().resume_writing()
+            if self._write_deadline is not None:
+                self._write_deadline.cancel()
+                self._write_deadline = None
+
+        def _write_expired(self) -> None:
+            self._write_deadline = None
+            if not self.transport.is_closing():
+                self.transport.abort()  # the client stopped reading: drop it and its buffered response
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            if self._write_deadline is not None:
+                self._write_deadline.cancel()
+                self._write_deadline = None
+            super().connection_lost(exc)
+
+    return DeadlineH11Protocol
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,10 +116,14 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput("--base-iri must end with /")
     if not 0 < args.port < 65536:
         raise BadInput(f"--port must be between 1 and 65535, not {args.port}")
-    if args.timeout <= 0 or args.max_rows <= 0 or args.max_body <= 0 or args.workers <= 0:
-        raise BadInput("--timeout, --max-rows, --max-body and --workers must be positive")
+    if (args.timeout <= 0 or args.max_rows <= 0 or args.max_body <= 0 or args.workers <= 0
+            or args.request_timeout <= 0 or args.keep_alive <= 0):
+        raise BadInput("--timeout, --max-rows, --max-body, --workers, --request-timeout and --keep-alive "
+                       "must be positive")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_app(Settings(build_dir=args.build, base=args.base_iri, query_timeout=args.timeout,
                               max_rows=args.max_rows, max_body=args.max_body, workers=args.workers))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False,
+                http=deadline_protocol(args.request_timeout), timeout_keep_alive=args.keep_alive,
+                h11_max_incomplete_event_size=16 * 1024)
     return 0

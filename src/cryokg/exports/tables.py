@@ -44,8 +44,12 @@ def csv_tables(graph: nx.MultiDiGraph) -> tuple[list[tuple[str, ...]], list[tupl
 def _csv(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # Python's csv quotes a field holding "\n" (the line terminator) but not a lone "\r", which readers take
+    # as a line end; such rows are written with every field quoted (RFC 4180 allows quoting any field).
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(columns)
-    writer.writerows(rows)
+    for row in rows:
+        (quoted if any("\r" in value for value in row) else writer).writerow(row)
     return buffer.getvalue()
 
 

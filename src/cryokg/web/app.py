@@ -206,10 +206,10 @@ def create_app(settings: Settings) -> Starlette:
                                  row.key == "html")
         if row.key == "html":
             if answer.kind == GRAPH:
-                from rdflib import Graph
+                from cryokg.parsing import parse_rdf
 
-                graph = Graph().parse(data=answer.body.decode("utf-8"), format="nt")
-                triples = sorted((str(s), str(p), str(o)) for s, p, o in graph)
+                triples = sorted({(str(s), str(p), str(o))
+                                  for s, p, o in parse_rdf(answer.body, fmt="ntriples", name="CONSTRUCT result")})
                 return html(renderer.sparql(req.query, triples=triples), headers=vary)
             return html(renderer.sparql(req.query, result=json.loads(answer.body)), headers=vary)
         return Response(answer.body, media_type=row.content_type, headers=vary)
