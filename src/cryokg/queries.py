@@ -15,7 +15,11 @@ Parameters are never pasted into the query text as typed: each value is checked 
 term (rdflib's N3 serialisation escapes quotes and newlines), and the terms are bound with an inline ``VALUES``
 block (SPARQL 1.1, section 10.2.1) placed first in the ``WHERE`` group, so engines join the bindings early
 (rdflib, which does not push a trailing ``VALUES`` down, answers the ``sources`` query about 50 times faster
-this way). Where no ``WHERE`` group can be found, a trailing ``VALUES`` clause (section 10.2.2) is used.
+this way). The inline form is also the portable one: with a trailing ``VALUES`` clause (section 10.2.2)
+Virtuoso 7.2.5 gives wrong answers (in ``related-codes`` it paired codes and techniques of different
+``UNION`` branches; in ``siblings`` it lost a ``FILTER``, so a code became its own sibling), and it rejects
+one on a variable the query does not select (error SQ200). Only where no ``WHERE`` group can be found is a
+trailing ``VALUES`` clause used.
 """
 
 from __future__ import annotations
@@ -156,7 +160,7 @@ def _term(param: Parameter, value: str, engine: Engine) -> str:
 
 
 def bind_parameters(query: CatalogueQuery, values: dict[str, str], engine: Engine) -> str:
-    """The query text with its parameters bound by a trailing ``VALUES`` clause.
+    """The query text with its parameters bound by a ``VALUES`` block first in its ``WHERE`` group.
 
     Unknown parameters and missing required ones are bad input; a parameter left out falls back to its
     default, and an optional one without a default is left unbound.
@@ -211,7 +215,6 @@ def where_brace(text: str) -> int | None:
             ready = True
         elif depth == 0 and token.upper() in ("CONSTRUCT", "DESCRIBE"):
             ready = False
-    return None
     return None
 
 
