@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""Benchmark cryokg against what users would otherwise pick, at 10 k, 100 k and 1 M triples (issue 7).
+
+Sections, each on synthetic graphs from ``cryokg synth`` (same seed, same graph):
+
+* build: every stage of ``cryokg build`` (load, reasoning, SHACL validation, each serialisation, each export)
+  in a child process per size, with the child's peak RSS; plus ``cryokg build`` of the real sources from a
+  cold process, several runs;
+* shacl: cryokg's validation (pyshacl) against Apache Jena's SHACL engine, warm, same data and shapes,
+  results compared;
+* sparql: every catalogue query and ``suggest``, embedded store (pyoxigraph) against rdflib in memory,
+  p50/p99, answers compared;
+* http: ``cryokg serve`` against ``rdflib-endpoint`` on loopback with wrk, 1 and 50 connections, varied requests;
+* profile: validation time per shape, cProfile of reasoning, cost of the endpoint's query check.
+
+Writes docs/benchmarks.json and the whole of docs/benchmarks.md (never edit it by hand). Examples::
+
+    .venv/bin/python scripts/bench.py --quick                      # 10 k only, short runs (a few minutes)
+    .venv/bin/python scripts/bench.py --sizes 10000,100000         # no 1 M
+    .venv/bin/python scripts/bench.py                              # the full run: 10 k, 100 k, 1 M
+
+Exit status: 0 when every engine pair agreed, 1 when an answer differed (listed in the report), 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from bench_report import write_markdown  # noqa: E402 - scripts/ is not a package
+
+PYTHON = sys.executable
+CRYOKG = str(Path(sys.executable).parent / "cryokg")
+KNOWN_REFERENCE_BUGS = {
+    "suggest": "rdflib bug RDFLib/rdflib#2332 (VALUES followed by OPTIONAL drops the solution): rdflib's answer "
+               "misses the structure's own sources; pyoxigraph's answer is the correct one.",
+}
+
+
+def _log(message: str) -> None:
+    print(f"bench: {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def _run_child(argv: list[str], *, timeout_s: float, log: Path) -> dict:
+    """Run *argv*; wall time, exit code and the child's own peak RSS (os.wait4), killed after *timeout_s*."""
+    start = time.perf_counter()
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    timer = threading.Timer(timeout_s, process.kill)
+    timer.start()
+    try:
+        _pid, status, usage = os.wait4(process.pid, 0)
+    finally:
+        timer.cancel()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return {"wall_s": time.perf_counter() - start, "exit": process.returncode, "peak_rss_mib": usage.ru_maxrss / 1024,
+            "timed_out": process.returncode == -9}
+
+
+def environment() -> dict:
+    versions = {}
+    for name in ("rdflib", "pyshacl", "pyoxigraph", "owlrl", "networkx", "starlette", "uvicorn", "rdflib-endpoint"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    memory = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), None)
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "memory_mib": memory,
+            "platform": platform.platform(), "versions": versions, "git": rev.stdout.strip() or None,
+            "load_average_start": os.getloadavg(), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+
+
+def synth_sources(size: int, seed: int, work: Path, reuse: bool) -> tuple[Path, float]:
+    folder = work / f"src-{size}"
+    if reuse and (folder / "data").is_dir():
+        return folder, 0.0
+    shutil.rmtree(folder, ignore_errors=True)
+    start = time.perf_counter()
+    subprocess.run([CRYOKG, "synth", "--triples", str(size), "--seed", str(seed), "--sources-dir", str(folder)],
+                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return folder, time.perf_counter() - start
+
+
+def bench_build(size: int, sources: Path, work: Path, *, reuse: bool, timeout_s: float) -> dict:
+    out = work / f"build-{size}.json"
+    pid_file = work / f"build-{size}.pid"
+    if reuse and not out.is_file() and pid_file.is_file():
+        pid = int(pid_file.read_text())
+        _log(f"build {size}: waiting for the child already running (pid {pid})")
+        deadline = time.monotonic() + timeout_s
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(10)
+    if reuse and out.is_file():
+        result = json.loads(out.read_text())
+        result["reused"] = True
+        return result
+    _log(f"build {size}: child process")
+    child = _run_child([PYTHON, str(HERE / "bench_build.py"), str(sources), str(out)], timeout_s=timeout_s,
+                       log=work / f"build-{size}.log")
+    if child["exit"] != 0 or not out.is_file():
+        return {"failed": child, "log_tail": (work / f"build-{size}.log").read_text()[-1500:]}
+    result = json.loads(out.read_text())
+    result["child"] = child
+    out.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def bench_real_build(runs: int, work: Path) -> dict:
+    """``cryokg build`` of the project's own sources, each run a fresh process (cold imports, cold caches)."""
+    walls, exits = [], []
+    for n in range(runs):
+        child = _run_child([CRYOKG, "build", "--out", str(work / "real-release"), "--quiet"], timeout_s=600,
+                           log=work / f"real-build-{n}.log")
+        walls.append(child["wall_s"])
+        exits.append(child["exit"])
+    stages = _run_child([PYTHON, str(HERE / "bench_build.py"), str(ROOT / "ontology"), str(work / "real-stages.json")],
+                        timeout_s=600, log=work / "real-stages.log")
+    breakdown = json.loads((work / "real-stages.json").read_text()) if stages["exit"] == 0 else None
+    return {"stages": breakdown, "runs": runs, "wall_s": walls, "min_s": min(walls),
+            "median_s": statistics.median(walls), "exits": exits,
+            "peak_rss_mib": child["peak_rss_mib"], "log_tail": (work / f"real-build-{runs - 1}.log").read_text()[-600:]}
+
+
+def bench_shacl(size: int, sources: Path, work: Path, *, iterations: int, jena_iterations: int) -> dict:
+    from rdflib import Graph
+
+    from bench_shacl import JenaRunner, inject_violations, pyshacl_run, write_inputs
+    from cryokg.sources import find_shape_files, load_files
+
+    graph = load_files([*sorted((sources / "data").glob("*.ttl")), sources / "cryokg.ttl",
+                        *sorted((sources / "vocab").glob("*.ttl"))]).graph
+    data = inject_violations(graph)
+    files = find_shape_files(sources)
+    data_path, shapes_path = write_inputs(data, files, work / f"shacl-{size}")
+    del graph
+    runner = JenaRunner()
+    try:
+        jena = runner.run(data_path, shapes_path, iterations=jena_iterations) if runner.available else None
+    finally:
+        runner.close()
+    ours = pyshacl_run(data_path, files, iterations=iterations)
+    result = {"triples": len(data), "injected": "locatedIn removed x4, second notation x4, bundled code dropped x4",
+              "pyshacl": {k: v for k, v in ours.items() if k != "results"}, "results_count": len(ours["results"])}
+    if jena:
+        result["jena"] = {k: v for k, v in jena.items() if k != "results"}
+        result["results_equal"] = ours["results"] == jena["results"]
+        result["only_pyshacl"] = sorted(map(list, ours["results"] - jena["results"]))[:5]
+        result["only_jena"] = sorted(map(list, jena["results"] - ours["results"]))[:5]
+        result["ratio_warm"] = ours["median_s"] / jena["median_s"]
+    _ = Graph
+    return result
+
+
+def bench_profiles(sources: Path) -> dict:
+    from bench_profile import check_query_cost, cprofile_top, shacl_by_shape
+    from cryokg.queries import load_catalogue
+    from cryokg.reasoning import entailments
+    from cryokg.sources import find_shape_files, load_sources
+    from cryokg.validation import load_shapes, validate_graph
+
+    graph = load_sources(sources).graph
+    shapes = load_shapes(find_shape_files(sources))
+    out: dict = {"triples": len(graph)}
+    out["shacl_by_shape"] = shacl_by_shape(graph, shapes)
+    out["validation_wall_s"], out["validation_top"] = cprofile_top(lambda: validate_graph(graph, shapes))
+    out["reasoning_wall_s"], out["reasoning_top"] = cprofile_top(lambda: entailments(graph))
+    query = load_catalogue(sources / "queries")["code-attributes"].text
+    out["endpoint_check_ms"] = check_query_cost(query)
+    return out
+
+
+def loglog_slope(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of log(time) against log(size): 1 is linear, 2 quadratic."""
+    points = [(x, y) for x, y in points if x > 0 and y and y > 0]
+    if len(points) < 2:
+        return None
+    xs, ys = [math.log(x) for x, _ in points], [math.log(y) for _, y in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else None
+
+
+def slopes(results: dict, *, last: bool = False) -> dict:
+    """Log-log slopes of every build stage over all sizes, or (*last*) between the two largest sizes only."""
+    builds = {int(k): v for k, v in results.get("build", {}).items() if "stages" in v}
+    if last:
+        builds = {k: builds[k] for k in sorted(builds)[-2:]}
+    stages = sorted({s for b in builds.values() for s in b["stages"]})
+    table = {}
+    for stage in stages:
+        table[stage] = loglog_slope([(b["triples"], b["stages"].get(stage)) for b in builds.values()])
+    table["total"] = loglog_slope([(b["triples"], b["total_s"]) for b in builds.values()])
+    table["peak memory"] = loglog_slope([(b["triples"], b.get("peak_rss_mib_self")) for b in builds.values()])
+    if last:
+        return table
+    shacl = results.get("shacl", {})
+    table["pyshacl (shacl section)"] = loglog_slope([(v["triples"], v["pyshacl"]["median_s"]) for v in shacl.values()])
+    table["jena (shacl section)"] = loglog_slope([(v["triples"], v["jena"]["median_s"]) for v in shacl.values()
+                                                  if "jena" in v])
+    return table
+
+
+def nlogn_bound(slope: float | None, sizes: list[int]) -> bool | None:
+    """True when a slope is no steeper than n log n over the measured range (plus 0.15 for noise)."""
+    if slope is None or len(sizes) < 2:
+        return None
+    lo, hi = min(sizes), max(sizes)
+    nlogn = math.log((hi * math.log(hi)) / (lo * math.log(lo))) / math.log(hi / lo)
+    return slope <= nlogn + 0.15
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated triple counts")
+    parser.add_argument("--quick", action="store_true", help="10 k only unless --sizes is given; fewer repetitions")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/cryokg-bench"), help="scratch folder")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse synthetic sources and build-stage results already in --work (same script)")
+    parser.add_argument("--sections", default="build,real,shacl,sparql,http,profile")
+    parser.add_argument("--shacl-max", type=int, default=100_000, help="largest size for the SHACL comparison")
+    parser.add_argument("--sparql-max", type=int, default=100_000, help="largest size for the SPARQL comparison")
+    parser.add_argument("--http-size", type=int, default=None, help="size served in the HTTP section "
+                        "(default: 100000, or the smallest size with --quick)")
+    parser.add_argument("--budget-min", type=float, default=150.0, help="time limit of one build child, minutes")
+    parser.add_argument("--json", type=Path, default=ROOT / "docs" / "benchmarks.json")
+    parser.add_argument("--md", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the sections not run now from the results already in --json")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite --md from the results already in --json (no measurement)")
+    args = parser.parse_args(argv)
+    if args.report_only:
+        results = json.loads(args.json.read_text(encoding="utf-8"))
+        results["slopes"], results["slopes_last"] = slopes(results), slopes(results, last=True)
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+        print(write_markdown(results, args.md, nlogn=nlogn_bound))
+        return 0
+    given_sizes = (argv is not None and "--sizes" in argv) or "--sizes" in sys.argv
+    sizes = sorted(int(s) for s in args.sizes.split(",")) if (given_sizes or not args.quick) else [10_000]
+    sections = set(args.sections.split(","))
+    args.work.mkdir(parents=True, exist_ok=True)
+    command = " ".join([Path(PYTHON).name if False else ".venv/bin/python", "scripts/bench.py", *(argv or sys.argv[1:])])
+    results: dict = {"command": command, "environment": environment(), "sizes": sizes, "seed": args.seed,
+                     "quick": args.quick, "build": {}, "shacl": {}, "sparql": {}, "mismatches": []}
+    started = time.perf_counter()
+    sources: dict[int, Path] = {}
+    results["synth_s"] = {}
+    for size in sizes:
+        _log(f"synthetic sources {size}")
+        sources[size], results["synth_s"][str(size)] = synth_sources(size, args.seed, args.work, args.reuse)
+    pending = []  # sizes whose build child is already running (started earlier, --reuse): collected last
+    if "build" in sections:
+        for size in sizes:
+            pid_file = args.work / f"build-{size}.pid"
+            if args.reuse and not (args.work / f"build-{size}.json").is_file() and pid_file.is_file():
+                pending.append(size)
+                continue
+            results["build"][str(size)] = bench_build(size, sources[size], args.work, reuse=args.reuse,
+                                                      timeout_s=args.budget_min * 60)
+    if "real" in sections:
+        _log("real release, cold builds")
+        results["real_build"] = bench_real_build(3 if args.quick else 5, args.work)
+    if "shacl" in sections:
+        for size in (s for s in sizes if s <= args.shacl_max):
+            _log(f"shacl {size}")
+            results["shacl"][str(size)] = bench_shacl(size, sources[size], args.work, iterations=1 if size > 20_000 else 2,
+                                                      jena_iterations=3 if args.quick else 5)
+            if results["shacl"][str(size)].get("results_equal") is False:
+                results["mismatches"].append(f"shacl {size}: pyshacl and Jena reported different results")
+    if "sparql" in sections:
+        from bench_sparql import run_sparql
+
+        for size in (s for s in sizes if s <= args.sparql_max):
+            _log(f"sparql {size}")
+            result = run_sparql(sources[size], reps=10 if args.quick else 40, budget_s=3.0 if args.quick else 8.0,
+                                timeout_s=30.0 if args.quick else 60.0)
+            results["sparql"][str(size)] = result
+            results["mismatches"] += [f"sparql {size}: {m}" for m in result["mismatches"]]
+    if "http" in sections:
+        from bench_http import run_http
+
+        size = args.http_size or (sizes[0] if args.quick else 100_000)
+        if size not in sources:
+            sources[size], _ = synth_sources(size, args.seed, args.work, args.reuse)
+        release = args.work / f"release-{size}"
+        _log(f"http: cryokg build of the {size}-triple release")
+        build = _run_child([CRYOKG, "build", "--sources", str(sources[size]), "--out", str(release), "--quiet"],
+                           timeout_s=args.budget_min * 60, log=args.work / f"release-{size}.log")
+        _log("http: load tests")
+        results["http"] = {"size": size, "cryokg_build": build,
+                           **run_http(release, sources[size], seconds=3 if args.quick else 10, work=args.work)}
+        if results["http"].get("answers_equal") not in (True, None):
+            results["mismatches"].append(f"http: {results['http']['answers_equal']}")
+    if "profile" in sections:
+        _log("profiles")
+        results["profile"] = bench_profiles(sources[sizes[0]])
+    for size in pending:
+        results["build"][str(size)] = bench_build(size, sources[size], args.work, reuse=True,
+                                                  timeout_s=args.budget_min * 60)
+    if args.merge and args.json.is_file():  # re-measured sections replace theirs in the earlier results
+        earlier = json.loads(args.json.read_text(encoding="utf-8"))
+        keys = {"build": "build", "real": "real_build", "shacl": "shacl", "sparql": "sparql", "http": "http",
+                "profile": "profile"}
+        for section, key in keys.items():
+            if section in sections and key in results:
+                earlier[key] = results[key]
+        earlier.setdefault("reruns", []).append({"command": command, "sections": sorted(sections),
+                                                 "environment": results["environment"]})
+        kept = [m for m in earlier["mismatches"] if not any(m.startswith(s) for s in sections)]
+        earlier["mismatches"] = kept + results["mismatches"]
+        results = earlier
+    results["slopes"] = slopes(results)
+    results["slopes_last"] = slopes(results, last=True)
+    results["known_reference_bugs"] = {k: v for k, v in KNOWN_REFERENCE_BUGS.items()
+                                       if any(m.split(": ", 1)[-1].startswith(k) for m in results["mismatches"])}
+    if "reruns" in results and results["reruns"][-1]["command"] == command:
+        results["reruns"][-1]["environment"]["load_average_end"] = os.getloadavg()
+        results["reruns"][-1]["wall_s"] = time.perf_counter() - started
+    else:
+        results["environment"]["load_average_end"] = os.getloadavg()
+        results["wall_s"] = time.perf_counter() - started
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    summary = write_markdown(results, args.md, nlogn=nlogn_bound)
+    print(summary)
+    unexplained = [m for m in results["mismatches"] if not any(m.split(": ", 1)[-1].startswith(k)
+                                                              for k in KNOWN_REFERENCE_BUGS)]
+    return 1 if unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

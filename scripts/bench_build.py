@@ -1,0 +1,105 @@
+"""One size's build, stage by stage, in its own process (``scripts/bench.py`` runs it as a child).
+
+Run as ``python scripts/bench_build.py SOURCES_DIR OUT_JSON``: it times the stages of ``cryokg build``
+(load, reasoning, SHACL validation through :func:`cryokg.release.assemble`), then each serialisation and each
+graph export one by one into a temporary folder, and writes the timings, the triple counts, the validation
+summary and its own peak RSS as JSON. The parent reads the child's peak RSS independently (``os.wait4``), so
+memory is measured per size, not as the maximum over all children.
+
+Building through ``assemble`` plus the writers, rather than ``release.build``, is what lets every writer be
+timed on its own; the writers are the same functions ``release.build`` calls.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["build_stages", "main"]
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(timings: dict[str, float], name: str, func):
+    start = time.perf_counter()
+    result = func()
+    timings[name] = time.perf_counter() - start
+    print(f"bench_build: {name} {timings[name]:.2f} s (peak {_peak_rss_mib():.0f} MiB)", file=sys.stderr, flush=True)
+    return result
+
+
+def build_stages(sources: Path, *, exports: bool = True) -> dict:
+    """Every stage of a build of *sources*, timed; the result is JSON-ready."""
+    from cryokg.release import assemble
+    from cryokg.serialize import to_jsonld, to_ntriples, to_rdfxml, to_turtle
+
+    start = time.perf_counter()
+    stages: dict[str, float] = {}
+    release = assemble(sources)
+    for name, key in (("load", "load"), ("reasoning", "reasoning"), ("validation", "validation")):
+        stages[name] = release.timings[key]
+        print(f"bench_build: {name} {stages[name]:.2f} s", file=sys.stderr, flush=True)
+    outcome = release.validation
+    prefixes = release.prefixes
+    with tempfile.TemporaryDirectory(prefix="cryokg-bench-") as tmp:
+        out = Path(tmp)
+        writers = {
+            "write turtle": lambda: to_turtle(release.asserted, prefixes=prefixes),
+            "write n-triples": lambda: to_ntriples(release.asserted),
+            "write json-ld": lambda: to_jsonld(release.asserted, prefixes=prefixes),
+            "write rdf/xml": lambda: to_rdfxml(release.asserted, prefixes=prefixes),
+            "write inferred turtle": lambda: to_turtle(release.inferred, prefixes=prefixes),
+        }
+        for name, writer in writers.items():
+            text = _timed(stages, name, writer)
+            (out / name.replace(" ", "-").replace("/", "")).write_text(text, encoding="utf-8")
+            del text
+        if exports:
+            _exports(release, out / "exports", stages)
+    gc.collect()
+    return {
+        "triples": len(release.asserted),
+        "inferred_triples": len(release.inferred),
+        "stages": stages,
+        "total_s": time.perf_counter() - start,
+        "validation": {"conforms": outcome.conforms, "summary": outcome.summary(),
+                       "violations": outcome.count("Violation"), "warnings": outcome.count("Warning"),
+                       "info": outcome.count("Info")} if outcome else None,
+        "peak_rss_mib_self": _peak_rss_mib(),
+    }
+
+
+def _exports(release, out: Path, stages: dict[str, float]) -> None:
+    try:
+        from cryokg.exports import EXPORTERS
+        from cryokg.graphview import to_networkx
+    except ImportError as exc:  # the exports helper's modules are not there yet
+        print(f"bench_build: exports skipped ({exc})", file=sys.stderr)
+        return
+    view = _timed(stages, "export: networkx view", lambda: to_networkx(release))
+    for name, exporter in EXPORTERS.items():
+        _timed(stages, f"export: {name}", lambda exporter=exporter: exporter.write(view, out))
+    try:
+        from cryokg.exports.artifacts import diagram_artifacts
+    except ImportError:
+        return
+    _timed(stages, "diagrams", lambda: diagram_artifacts(release, out))
+
+
+def main(argv: list[str]) -> int:
+    sources, out_json = Path(argv[0]), Path(argv[1])
+    exports = "--no-exports" not in argv
+    result = build_stages(sources, exports=exports)
+    out_json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
