@@ -320,3 +320,13 @@ def test_synthetic_scope_rules(synthetic):
         suggest(synthetic, "second nerve of the hand", technique="freeze", approach="skin")
     assert caught.value.error == "contradictory_site"
     assert suggest(synthetic, "first nerve, left limb", technique="freeze", approach="skin").codes == ["A1"]
+
+
+@pytest.mark.parametrize("site", ["radial nerve", "suprascapular nerve", "IPBSN", "brachial plexus",
+                                  "greater occipital nerve"])
+def test_suggest_is_the_same_on_both_engines(engine, site):
+    """The embedded store and rdflib (the reference engine) give the same answer, sources included."""
+    from cryokg.store import RdflibEngine, to_rdflib_dataset
+
+    reference = RdflibEngine(to_rdflib_dataset(engine.store))
+    assert suggest(engine, site).to_json() == suggest(reference, site).to_json()

@@ -159,10 +159,13 @@ def _resolve_kind(index: LabelIndex, text: str, cls: URIRef, what: str) -> URIRe
 
 _SITE_QUERY = """PREFIX cryo: <https://w3id.org/cryokg/def/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT ?ambiguous ?source WHERE { VALUES ?site { SITE }
-  OPTIONAL { ?site cryo:codingAmbiguous ?ambiguous }
-  OPTIONAL { ?site dcterms:source ?source }
+SELECT DISTINCT ?ambiguous ?source WHERE {
+  SITE a ?type .
+  OPTIONAL { SITE cryo:codingAmbiguous ?ambiguous }
+  OPTIONAL { SITE dcterms:source ?source }
 }"""
+# Anchored on a triple pattern, not on VALUES: rdflib drops a VALUES solution whose OPTIONAL does not match
+# (RDFLib/rdflib#2332), and the reference engine must give the same answer as the embedded store.
 
 _ASSIGNMENTS = """PREFIX cryo: <https://w3id.org/cryokg/def/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
