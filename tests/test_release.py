@@ -119,3 +119,13 @@ def test_failed_build_leaves_previous_release(built: Path, tmp_path: Path) -> No
         build(broken, out)
     assert _tree(out) == before
     assert not list(tmp_path.glob(".build.*")), "staging folder left behind"
+
+
+def test_build_validation_gives_the_full_shapes_results(release) -> None:
+    """Leaving the loader-enforced shapes out of the build's SHACL run changes no result on the release."""
+    from cryokg.sources import find_shape_files
+    from cryokg.validation import ENFORCED_BY_LOADER, load_shapes, validate_graph
+
+    full = validate_graph(release.sources.graph, load_shapes(find_shape_files(SOURCES)))
+    assert ENFORCED_BY_LOADER
+    assert release.validation.results == full.results
