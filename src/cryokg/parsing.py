@@ -50,16 +50,25 @@ _POSITION = re.compile(r"line (\d+) between columns (\d+)")
 Term = URIRef | Literal | BNode
 
 
-def _term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Term:
+def rdflib_term(term: object) -> Term | None:
+    """A pyoxigraph term as the rdflib term the rest of cryokg uses (the one converter, used by the parser,
+    the embedded store, the web server and publish): ``xsd:string`` literals become plain literals, as in the
+    sources; an RDF-star quoted triple is shown as text; ``None`` (an unbound variable) stays ``None``."""
+    if term is None:
+        return None
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == str(XSD.string):
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value == str(XSD.string):
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    if isinstance(term, ox.Triple):
+        return Literal(str(term))
+    raise TypeError(f"unexpected pyoxigraph term {term!r}")
 
 
 def _json_depth(data: bytes) -> int:
@@ -157,4 +166,4 @@ def parse_rdf(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_i
     except (ValueError, OSError) as exc:
         raise SourceError(name, f"cannot parse {fmt}: {exc}") from None
     for quad in quads:
-        yield _term(quad.subject), URIRef(quad.predicate.value), _term(quad.object)
+        yield rdflib_term(quad.subject), URIRef(quad.predicate.value), rdflib_term(quad.object)  # type: ignore[misc]

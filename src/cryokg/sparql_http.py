@@ -25,6 +25,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from cryokg.errors import BadInput
+from cryokg.parsing import rdflib_term
 from cryokg.result_compare import query_form
 from cryokg.store import QueryResult
 
@@ -236,12 +237,4 @@ def _json_term(value: dict[str, str]) -> Node:
 
 def oxigraph_term(term: object) -> Node:
     """A pyoxigraph term as the rdflib term :class:`cryokg.store.QueryResult` holds."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise PublishError(f"unsupported term in a served graph: {term!r}")
+    return rdflib_term(term)

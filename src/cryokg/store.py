@@ -38,7 +38,7 @@ from rdflib.term import Node
 
 from cryokg.errors import BadInput
 from cryokg.namespaces import DEFAULT_BASE
-from cryokg.parsing import MAX_BYTES, parse_rdf
+from cryokg.parsing import MAX_BYTES, parse_rdf, rdflib_term
 from cryokg.sources import DEFAULT_SOURCES, find_data_files
 
 __all__ = [
@@ -115,22 +115,7 @@ class Engine(ABC):
 
 # --- pyoxigraph -------------------------------------------------------------------------------------------
 
-def _from_ox(term: object) -> Term | None:
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == str(XSD.string):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    if isinstance(term, ox.Triple):  # RDF-star quoted triple: show it as text
-        return Literal(str(term))
-    raise TypeError(f"unexpected pyoxigraph term {term!r}")
+
 
 
 def _to_ox(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
@@ -171,10 +156,10 @@ class OxigraphEngine(Engine):
         if isinstance(result, ox.QueryBoolean):
             return QueryResult("ask", boolean=bool(result))
         if isinstance(result, ox.QueryTriples):
-            return QueryResult("graph", triples=[(_from_ox(t.subject), _from_ox(t.predicate),
-                                                  _from_ox(t.object)) for t in result])
+            return QueryResult("graph", triples=[(rdflib_term(t.subject), rdflib_term(t.predicate),
+                                                  rdflib_term(t.object)) for t in result])
         variables = [v.value for v in result.variables]
-        rows = [tuple(_from_ox(solution[i]) for i in range(len(variables))) for solution in result]
+        rows = [tuple(rdflib_term(solution[i]) for i in range(len(variables))) for solution in result]
         return QueryResult("select", variables=variables, rows=rows)
 
 
@@ -347,7 +332,7 @@ def to_rdflib_dataset(store: ox.Store) -> Dataset:
         else:
             name = quad.graph_name.value
             target = graphs.get(name) or graphs.setdefault(name, dataset.graph(URIRef(name)))
-        batch.append((_from_ox(quad.subject), _from_ox(quad.predicate), _from_ox(quad.object), target))
+        batch.append((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object), target))
     dataset.addN(batch)
     return dataset
 

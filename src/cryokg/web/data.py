@@ -24,10 +24,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, RDFS, SKOS
 
 from cryokg.errors import BadInput
 from cryokg.namespaces import DEFAULT_BASE
+from cryokg.parsing import rdflib_term
 
 __all__ = ["LABEL_PREDICATES", "ReleaseData", "SearchHit", "from_ox", "load_release_store", "release_base", "void_graph_iri"]
 
@@ -43,15 +44,7 @@ def void_graph_iri(base: str) -> str:
 
 def from_ox(term: object) -> URIRef | Literal:
     """A pyoxigraph term as an rdflib term (``xsd:string`` literals become plain, as in the release)."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == str(XSD.string):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    return Literal(str(term))  # blank nodes and quoted triples never occur in the release: show as text
+    return rdflib_term(term)  # type: ignore[return-value]
 
 
 def release_base(build_dir: Path) -> str:
