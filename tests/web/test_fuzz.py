@@ -13,7 +13,7 @@ import time
 import urllib.parse
 
 import pytest
-from tests.web.test_security import Listener
+from tests.listener import Listener
 
 EXAMPLES = 10_000
 HYPOTHESIS_EXAMPLES = 1_000  # hypothesis adds ~15 ms of generation per example; the seeded run covers 10 000
@@ -125,7 +125,7 @@ if given is not None:
 
 @pytest.fixture
 def silent_listener():
-    listener = Listener()
+    listener = Listener(path="/sparql")
     yield listener
     listener.close()
 
