@@ -2,7 +2,7 @@
 
 Without --endpoint the query runs on the embedded store (the release, plus one named graph per source file);
 with it, on any SPARQL 1.1 endpoint (W3C SPARQL Protocol, HTTP POST). Parameters declared in the query's
-header are bound as SPARQL terms with a trailing VALUES clause, never pasted as raw text. A malformed query
+header are bound as SPARQL terms in a VALUES block at the start of the WHERE clause, never pasted as raw text. A malformed query
 is reported with the parser's line and column (exit 2).
 """
 
