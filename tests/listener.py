@@ -1,10 +1,18 @@
-"""A loopback TCP listener that counts the connections it receives: the witness of every "no outbound
-connection" test (SERVICE/LOAD/FROM in SPARQL, remote JSON-LD contexts, external XML entities)."""
+"""Loopback helpers for tests: a TCP listener that counts the connections it receives (the witness of every
+"no outbound connection" test: SERVICE/LOAD/FROM in SPARQL, remote JSON-LD contexts, external XML entities),
+and a bounded wait for a server process the test started to answer HTTP."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
 
 JSONLD_CONTEXT_REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: application/ld+json\r\nContent-Length: 16\r\n"
                         b"Connection: close\r\n\r\n" b'{"@context": {}}')
@@ -46,3 +54,18 @@ class Listener:
         self._stop.set()
         self._thread.join(timeout=5)
         self.sock.close()
+
+
+def wait_for_http(process: subprocess.Popen, url: str, *, what: str, attempts: int = 100, pause: float = 0.05,
+                  log: Path | None = None) -> None:
+    """Poll *url* until it answers; fail the test (with the server's output) if *process* exits or never answers."""
+    for _ in range(attempts):
+        if process.poll() is not None:
+            output = log.read_text() if log else (process.stderr.read().decode() if process.stderr else "")
+            pytest.fail(f"{what} exited:\n{output}")
+        try:
+            urllib.request.urlopen(url + "/", timeout=2).close()
+            return
+        except (urllib.error.URLError, OSError):
+            time.sleep(pause)
+    pytest.fail(f"{what} did not answer on {url}" + (f":\n{log.read_text()}" if log else ""))

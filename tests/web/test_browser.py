@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
+from tests.listener import wait_for_http
 
 from cryokg.namespaces import CRYO
+from cryokg.stores import free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -33,16 +31,12 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
          "--disable-component-update", "--disable-sync"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``cryokg serve`` on a free loopback port; stopped (by its PID) after the module."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "cryokg.cli", "serve", "--build", str(release_dir),
@@ -50,16 +44,7 @@ def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
                                    stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):  # bounded wait for the first answer
-            if process.poll() is not None:
-                pytest.fail(f"cryokg serve exited:\n{log.read_text()}")
-            try:
-                urllib.request.urlopen(url + "/", timeout=2).close()
-                break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"cryokg serve did not answer:\n{log.read_text()}")
+        wait_for_http(process, url, what="cryokg serve", attempts=600, pause=0.1, log=log)
         yield url
     finally:
         process.terminate()

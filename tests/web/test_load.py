@@ -32,6 +32,8 @@ import httpx
 import pytest
 from rdflib import Graph, URIRef
 
+from cryokg.stores import free_port
+
 REQUESTS = 5_000
 CONCURRENCY = 50
 WARM_UP = 300
@@ -40,10 +42,6 @@ REQUEST_TIMEOUT = 4.0  # the server's --request-timeout in these tests
 MAX_GROWTH = 0.10
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _descendants(pid: int) -> list[int]:
@@ -90,7 +88,7 @@ def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """``cryokg serve`` as a real process on a free loopback port."""
     if not Path("/proc/self/status").exists():
         pytest.skip("needs /proc to read the server's resident memory")
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "cryokg.cli", "serve", "--build", str(release_dir),

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -15,9 +13,11 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
+from tests.listener import wait_for_http
 
 from cryokg.cli import main
 from cryokg.namespaces import CRYO, DEFAULT_BASE
+from cryokg.stores import free_port
 from cryokg.web.negotiation import offers
 
 ROWS = offers("resource")
@@ -69,10 +69,6 @@ def test_refuses_a_non_empty_folder(release_dir: Path, tmp_path: Path) -> None:
     assert main(["site", "--build", str(release_dir), "--out", str(tmp_path)]) == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +77,7 @@ def nginx(site: Path, tmp_path_factory: pytest.TempPathFactory):
     if binary is None:
         pytest.skip("nginx is not installed (Debian: apt-get install nginx-light)")
     prefix = tmp_path_factory.mktemp("nginx")
-    port = _free_port()
+    port = free_port()
     temp_paths = " ".join(f"{name}_temp_path {prefix}/{name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     # As root, nginx's workers would drop to "nobody", who cannot read pytest's private temporary folders.
     user = "user root;" if os.geteuid() == 0 else ""
@@ -98,14 +94,7 @@ http {{
     process = subprocess.Popen([binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):  # wait until it answers (bounded), or fail with nginx's own message
-        if process.poll() is not None:
-            pytest.fail(f"nginx exited: {process.stderr.read().decode()}")
-        try:
-            urllib.request.urlopen(url + "/", timeout=1).close()
-            break
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.05)
+    wait_for_http(process, url, what="nginx")
     yield url
     process.terminate()
     process.wait(10)
@@ -168,7 +157,7 @@ def apache(site: Path):
         shutil.copytree(site, docroot)
         for path in [root, *root.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
-        port = _free_port()
+        port = free_port()
         loads = "\n".join(f"LoadModule {m}_module {modules}/mod_{m}.so" for m in APACHE_MODULES)
         user = "User nobody\nGroup nogroup" if os.geteuid() == 0 else ""
         (root / "httpd.conf").write_text(f"""ServerRoot {root}
@@ -188,14 +177,7 @@ DocumentRoot {docroot}
         process = subprocess.Popen([binary, "-f", str(root / "httpd.conf"), "-DFOREGROUND"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            if process.poll() is not None:
-                pytest.fail(f"apache2 exited: {process.stderr.read().decode()}")
-            try:
-                urllib.request.urlopen(url + "/", timeout=1).close()
-                break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)
+        wait_for_http(process, url, what="apache2")
         yield url
         process.terminate()
         process.wait(10)
