@@ -26,7 +26,7 @@ from rdflib.namespace import XSD
 
 from cryokg.errors import SourceError
 
-__all__ = ["FORMATS", "MAX_BYTES", "MAX_JSON_DEPTH", "MAX_XML_DEPTH", "parse_rdf"]
+__all__ = ["FORMATS", "MAX_BYTES", "MAX_JSON_DEPTH", "MAX_XML_DEPTH", "oxigraph_term", "parse_rdf", "rdflib_term"]
 
 FORMATS: dict[str, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -69,6 +69,21 @@ def rdflib_term(term: object) -> Term | None:
     if isinstance(term, ox.Triple):
         return Literal(str(term))
     raise TypeError(f"unexpected pyoxigraph term {term!r}")
+
+
+def oxigraph_term(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as a pyoxigraph term: the converse of :func:`rdflib_term`."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"unexpected rdflib term {term!r}")
 
 
 def _json_depth(data: bytes) -> int:

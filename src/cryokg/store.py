@@ -38,7 +38,7 @@ from rdflib.term import Node
 
 from cryokg.errors import BadInput
 from cryokg.namespaces import DEFAULT_BASE
-from cryokg.parsing import MAX_BYTES, parse_rdf, rdflib_term
+from cryokg.parsing import MAX_BYTES, oxigraph_term, parse_rdf, rdflib_term
 from cryokg.sources import DEFAULT_SOURCES, find_data_files
 
 __all__ = [
@@ -116,20 +116,6 @@ class Engine(ABC):
 # --- pyoxigraph -------------------------------------------------------------------------------------------
 
 
-
-
-def _to_ox(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"unexpected rdflib term {term!r}")
 
 
 _OX_POSITION = re.compile(r"^error at (\d+):(\d+):\s*")
@@ -287,7 +273,7 @@ def _file_quads(path: Path, graph: ox.NamedNode | ox.DefaultGraph) -> list[ox.Qu
     if path.name.endswith(".sssom.tsv"):
         from cryokg.mappings import load_sssom
 
-        return [ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), graph) for s, p, o in load_sssom(path)]
+        return [ox.Quad(oxigraph_term(s), oxigraph_term(p), oxigraph_term(o), graph) for s, p, o in load_sssom(path)]
     try:
         triples = ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
         return [ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]

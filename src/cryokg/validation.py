@@ -3,9 +3,10 @@
 Severities follow SHACL (https://www.w3.org/TR/shacl/#severity): ``sh:Violation`` breaks use and stops a
 build; ``sh:Warning`` (quality) and ``sh:Info`` (notes) are reported, and ``--strict`` makes warnings fail too.
 
-The engine is pyshacl, run without inference: the sources state their types and the vocabulary's
-``rdfs:subClassOf`` triples are part of the data graph, which is all ``sh:targetClass`` and ``sh:class`` need.
-The Jena cross-check (``scripts/jena-shacl``) runs the same shapes on the same data.
+Two engines, no inference (the sources state their types and the vocabulary's ``rdfs:subClassOf`` triples
+are part of the data graph, which is all ``sh:targetClass`` and ``sh:class`` need): cryokg's own
+(:mod:`cryokg.shacl`, the default) and pyshacl, the reference it is tested against. The Jena cross-check
+(``scripts/jena-shacl``) runs the same shapes on the same data.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cryokg.parsing import parse_rdf
 from cryokg.sources import DEFAULT_SOURCES, SourceSet, find_data_files, find_shape_files, load_files
 
 __all__ = [
+    "ENGINES",
     "SHAPES_NAMESPACE",
     "ValidationFailed",
     "ValidationOutcome",
@@ -207,12 +209,39 @@ def _named_shape(shapes: Graph, shape: Node | None) -> str | None:
     return _curie(shape) if isinstance(shape, URIRef) else None
 
 
-def validate_graph(data: Graph, shapes: Graph, *, shapes_files: list[Path] | None = None,
-                   inplace: bool = False) -> ValidationOutcome:
-    """Validate *data* against *shapes* with pyshacl (no extra inference: the data states its types).
+ENGINES = ("auto", "cryokg", "pyshacl")
+"""``cryokg``: the project's engine (:mod:`cryokg.shacl`); ``pyshacl``: the reference; ``auto``: cryokg's
+engine unless the shapes use a feature it does not evaluate, then pyshacl."""
 
-    *inplace* lets pyshacl work on *data* itself instead of a copy (faster; only for throw-away graphs).
+
+def validate_graph(data: Graph, shapes: Graph, *, shapes_files: list[Path] | None = None,
+                   inplace: bool = False, engine: str = "auto") -> ValidationOutcome:
+    """Validate *data* against *shapes* (no extra inference: the data states its types).
+
+    Both engines give the same results (``tests/test_shacl_engine.py`` compares them on the release, every
+    shape's examples and synthetic graphs); cryokg's is the default because it is an order of magnitude
+    faster (``docs/benchmarks.md``). *inplace* lets pyshacl work on *data* itself instead of a copy (faster;
+    only for throw-away graphs); cryokg's engine never changes *data*.
     """
+    if engine not in ENGINES:
+        raise BadInput(f"unknown SHACL engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine != "pyshacl":
+        from cryokg.shacl import Engine, Unsupported, compile_shapes
+
+        try:
+            model = compile_shapes(shapes)
+        except Unsupported as exc:
+            if engine == "cryokg":
+                raise BadInput(f"cryokg's SHACL engine cannot evaluate these shapes ({exc}); "
+                               "use --engine pyshacl") from exc
+        else:
+            raw = Engine(model, data).validate()
+            return _outcome(_from_engine(raw, shapes), _engine_report(raw, shapes), shapes_files)
+    return _validate_with_pyshacl(data, shapes, shapes_files=shapes_files, inplace=inplace)
+
+
+def _validate_with_pyshacl(data: Graph, shapes: Graph, *, shapes_files: list[Path] | None,
+                           inplace: bool) -> ValidationOutcome:
     try:
         _conforms, report, _text = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True,
                                                   allow_warnings=True, inplace=inplace)
@@ -232,6 +261,36 @@ def validate_graph(data: Graph, shapes: Graph, *, shapes_files: list[Path] | Non
             shape=_named_shape(shapes, report.value(node, SH.sourceShape)),
             value=_term(report, report.value(node, SH.value)),
         ))
+    return _outcome(results, report, shapes_files)
+
+
+def _from_engine(raw: list, shapes: Graph) -> list[ValidationResult]:
+    named: dict = {}
+    results = []
+    for r in raw:
+        shape = r.shape.node
+        if shape not in named:
+            named[shape] = _named_shape(shapes, shape)
+        results.append(ValidationResult(
+            severity=str(r.severity).rsplit("#", 1)[-1],
+            focus=_term(shapes, r.focus) or "",
+            path=path_key(shapes, r.path),
+            component=str(r.component).rsplit("#", 1)[-1],
+            message=_shorten_iris(str(min(r.messages, key=str))) if r.messages else "",
+            shape=named[shape],
+            value=_term(shapes, r.value),
+        ))
+    return results
+
+
+def _engine_report(raw: list, shapes: Graph) -> Graph:
+    from cryokg.shacl import report_graph
+
+    return report_graph(raw, shapes)
+
+
+def _outcome(results: list[ValidationResult], report: Graph,
+             shapes_files: list[Path] | None) -> ValidationOutcome:
     results.sort(key=lambda r: (r.focus, SEVERITIES.index(r.severity) if r.severity in SEVERITIES else 9,
                                 r.component, r.path or "", r.message, r.value or ""))
     report.bind("sh", SH)
@@ -307,8 +366,8 @@ def resolve_inputs(paths: list[Path] | None = None) -> tuple[list[Path], list[Pa
     return sorted(dict.fromkeys(data)), sorted(dict.fromkeys(shapes))
 
 
-def validate_paths(paths: list[Path] | None = None, *,
-                   check_meta: bool = True) -> tuple[SourceSet, ValidationOutcome]:
+def validate_paths(paths: list[Path] | None = None, *, check_meta: bool = True,
+                   engine: str = "auto") -> tuple[SourceSet, ValidationOutcome]:
     """Load the data and shapes named by *paths* (see :func:`resolve_inputs`) and validate.
 
     The data files are only parsed, not cross-checked: an undescribed IRI is a SHACL result here, not an
@@ -323,6 +382,6 @@ def validate_paths(paths: list[Path] | None = None, *,
     shapes = load_shapes(shape_files)
     if check_meta:
         check_shapes(shapes)
-    outcome = validate_graph(sources.graph, shapes, shapes_files=shape_files)
+    outcome = validate_graph(sources.graph, shapes, shapes_files=shape_files, engine=engine)
     outcome.origins = _origins(sources)
     return sources, outcome

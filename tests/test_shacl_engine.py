@@ -1,0 +1,288 @@
+"""cryokg's SHACL engine (cryokg.shacl) against pyshacl, the reference: the same results on the release, on
+every shape example, on mutated synthetic graphs, and on shapes that use the Core features the project's own
+shapes do not (so the engine is right for users' shapes too). Where the engine cannot evaluate a shapes
+graph, validation falls back to pyshacl.
+
+Results are compared as multisets of :class:`cryokg.validation.ValidationResult` (severity, focus node, path,
+component, message, named shape, value).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH, XSD
+
+from cryokg.errors import BadInput
+from cryokg.shacl import Engine, compile_shapes
+from cryokg.shacl.index import DataIndex, term_of
+from cryokg.sources import find_data_files, find_shape_files, load_files
+from cryokg.synth import generate
+from cryokg.validation import ValidationOutcome, load_shapes, validate_graph
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "shapes"))
+import shapes_manifest as manifest
+
+from strategies import graphs, literals, resources
+
+ROOT = Path(__file__).resolve().parents[1]
+ONTOLOGY = ROOT / "ontology"
+EXAMPLES = [example for path in sorted(manifest.EXAMPLES.glob("*.trig")) for example in manifest.examples(path)]
+
+
+def same_results(data: Graph, shapes: Graph) -> ValidationOutcome:
+    """Validate with both engines, assert they agree, and return cryokg's outcome."""
+    fast = validate_graph(data, shapes, engine="cryokg")
+    reference = validate_graph(data, shapes, engine="pyshacl")
+    assert Counter(fast.results) == Counter(reference.results)
+    return fast
+
+
+@pytest.fixture(scope="module")
+def project_shapes() -> Graph:
+    return load_shapes(find_shape_files(ONTOLOGY))
+
+
+def test_release_same_results(project_shapes):
+    data = load_files(find_data_files(ONTOLOGY)).graph
+    outcome = same_results(data, project_shapes)
+    assert outcome.conforms and outcome.count("Warning") > 0 and outcome.count("Info") > 0
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
+def test_shape_examples_same_results(example):
+    graph = manifest.base_graph()
+    for triple in example.data:
+        graph.add(triple)
+    outcome = same_results(graph, manifest.project_shapes(example.shapes))
+    assert bool(outcome.results) != example.conforms  # sh:conforms is false on any result, even an Info
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> Graph:
+    return generate(triples=1_500, seed=3)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_synthetic_graphs_same_results(synthetic, project_shapes, data):
+    """Delete triples, change objects to random literals or resources, retype nodes: same results."""
+    graph = Graph()
+    for triple in synthetic:
+        graph.add(triple)
+    triples = sorted(graph)
+    for _ in range(data.draw(st.integers(1, 8))):
+        s, p, o = triples[data.draw(st.integers(0, len(triples) - 1))]
+        action = data.draw(st.sampled_from(("delete", "literal", "resource", "retype")))
+        if action == "delete":
+            graph.remove((s, p, o))
+        elif action == "literal":
+            graph.add((s, p, data.draw(literals)))
+        elif action == "resource":
+            graph.add((s, p, data.draw(resources)))
+        else:
+            graph.add((s, RDF.type, data.draw(st.sampled_from(sorted(set(graph.objects(None, RDF.type)))))))
+    same_results(graph, project_shapes)
+
+
+FEATURE_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix ex: <http://example.org/> .
+@prefix cryo: <https://w3id.org/cryokg/def/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+
+ex:prefixes sh:declare [ sh:prefix "cryo" ; sh:namespace "https://w3id.org/cryokg/def/"^^xsd:anyURI ] ,
+    [ sh:prefix "skos" ; sh:namespace "http://www.w3.org/2004/02/skos/core#"^^xsd:anyURI ] .
+
+ex:Codes a sh:NodeShape ;
+    sh:targetClass cryo:ProcedureCode , cryo:Nerve ;
+    sh:property [ sh:path skos:prefLabel ; sh:languageIn ( "de" "en-GB" ) ; sh:message "language"@en ] ,
+        [ sh:path skos:prefLabel ; sh:minLength 3 ; sh:maxLength 12 ; sh:message "length"@en ] ,
+        [ sh:path skos:prefLabel ; sh:pattern "^[a-z]" ; sh:flags "i" ; sh:message "pattern"@en ] ,
+        [ sh:path [ sh:alternativePath ( cryo:method cryo:usesDevice ) ] ; sh:maxCount 1 ; sh:message "alt"@en ] ,
+        [ sh:path ( cryo:locatedIn [ sh:zeroOrMorePath cryo:regionPartOf ] ) ; sh:nodeKind sh:IRI ;
+          sh:message "sequence"@en ] ,
+        [ sh:path [ sh:oneOrMorePath skos:broader ] ; sh:class cryo:ProcedureCode ; sh:message "plus"@en ] ,
+        [ sh:path [ sh:zeroOrOnePath cryo:branchOf ] ; sh:nodeKind sh:BlankNodeOrIRI ; sh:message "opt"@en ] ,
+        [ sh:path [ sh:inversePath cryo:relatedCode ] ; sh:maxCount 0 ; sh:severity sh:Info ;
+          sh:message "inverse"@en ] ,
+        [ sh:path cryo:relatedCode ; sh:equals cryo:method ; sh:message "equals"@en ] ,
+        [ sh:path skos:prefLabel ; sh:uniqueLang true ; sh:message "unique"@en ] ,
+        [ sh:path cryo:hasPart ; sh:and ( [ sh:nodeKind sh:IRI ] [ sh:class cryo:Device ] ) ; sh:message "and"@en ] ,
+        [ sh:path cryo:usesDevice ; sh:not [ sh:class cryo:Nerve ] ; sh:message "not"@en ] ,
+        [ sh:path cryo:coolant ;
+          sh:qualifiedValueShape [ sh:nodeKind sh:IRI ] ; sh:qualifiedMaxCount 1 ;
+          sh:qualifiedValueShapesDisjoint true ; sh:message "qualified"@en ] ,
+        [ sh:path cryo:coolant ;
+          sh:qualifiedValueShape [ sh:nodeKind sh:Literal ] ; sh:qualifiedMinCount 1 ;
+          sh:qualifiedValueShapesDisjoint true ; sh:message "qualified-literal"@en ] .
+
+ex:Numbers a sh:NodeShape ;
+    sh:targetSubjectsOf cryo:stepOrder , cryo:temperatureCelsius ;
+    sh:property [ sh:path cryo:stepOrder ; sh:maxInclusive 5 ; sh:minExclusive 0 ; sh:message "range"@en ] ,
+        [ sh:path cryo:temperatureCelsius ; sh:maxExclusive 0.0 ; sh:datatype xsd:decimal ; sh:message "cold"@en ] .
+
+ex:Closed a sh:NodeShape ;
+    sh:targetClass cryo:Device ;
+    sh:closed true ; sh:ignoredProperties ( rdf:type skos:prefLabel ) ;
+    sh:property [ sh:path cryo:hasPart ] ;
+    sh:message "closed"@en .
+
+ex:Objects a sh:NodeShape ;
+    sh:targetObjectsOf cryo:locatedIn ;
+    sh:nodeKind sh:IRI ;
+    sh:class cryo:BodyRegion ;
+    sh:message "object of locatedIn"@en .
+
+ex:Implicit a rdfs:Class , sh:NodeShape ;
+    sh:property [ sh:path skos:notation ; sh:minCount 1 ; sh:message "implicit"@en ] .
+
+ex:Off a sh:NodeShape ;
+    sh:targetClass cryo:ProcedureCode ;
+    sh:deactivated true ;
+    sh:property [ sh:path skos:notation ; sh:minCount 5 ] .
+
+ex:Sparql a sh:NodeShape ;
+    sh:targetClass cryo:ProcedureCode ;
+    sh:sparql [
+        sh:message "{$this} shares label {?label} with {?value} via {?path}"@en ;
+        sh:prefixes ex:prefixes ;
+        sh:select \"\"\"SELECT $this ?value ?label ?path WHERE {
+            $this skos:prefLabel ?label . ?value skos:prefLabel ?label .
+            FILTER ($this != ?value) BIND (skos:prefLabel AS ?path) }\"\"\" ] .
+
+ex:Failure a sh:PropertyShape ;
+    sh:targetClass cryo:Nerve ;
+    sh:path cryo:branchOf ;
+    sh:sparql [
+        sh:message "failure row for {$this}"@en ;
+        sh:prefixes ex:prefixes ;
+        sh:select \"\"\"SELECT $this ?failure WHERE { $this cryo:branchOf $this . BIND (true AS ?failure) }\"\"\" ] .
+"""
+
+EX = "http://example.org/"
+CRYO = "https://w3id.org/cryokg/def/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+
+
+def feature_data() -> Graph:
+    """A graph that breaks each feature shape at least once, and passes each at least once."""
+    data = Graph()
+    code, other, nerve, device, region = (URIRef(EX + n) for n in ("code", "other", "nerve", "device", "region"))
+    c = lambda name: URIRef(CRYO + name)  # noqa: E731
+    s = lambda name: URIRef(SKOS + name)  # noqa: E731
+    for triple in [
+        (code, RDF.type, c("ProcedureCode")), (other, RDF.type, c("ProcedureCode")), (nerve, RDF.type, c("Nerve")),
+        (device, RDF.type, c("Device")), (region, RDF.type, c("BodyRegion")),
+        (code, s("prefLabel"), Literal("Cryo", lang="de")), (code, s("prefLabel"), Literal("1x", lang="en")),
+        (code, s("prefLabel"), Literal("far too long a label", lang="en-GB")),
+        (other, s("prefLabel"), Literal("Cryo", lang="de")), (other, s("prefLabel"), BNode("label")),
+        (code, c("method"), c("x")), (code, c("usesDevice"), device), (code, c("usesDevice"), nerve),
+        (code, s("broader"), other), (other, s("broader"), device), (code, s("notation"), Literal("0440T")),
+        (nerve, c("locatedIn"), region), (region, c("regionPartOf"), BNode("up")), (nerve, c("branchOf"), nerve),
+        (code, c("relatedCode"), other), (other, c("relatedCode"), code), (other, c("method"), code),
+        (code, c("hasPart"), device), (code, c("hasPart"), Literal("part")), (code, c("coolant"), c("argon")),
+        (code, c("coolant"), c("helium")), (other, c("coolant"), Literal("nitrogen")),
+        (code, c("stepOrder"), Literal(0)), (other, c("stepOrder"), Literal(3)), (nerve, c("stepOrder"), Literal(9)),
+        (code, s("prefLabel"), Literal("Kryo", lang="DE")),
+        (device, c("temperatureCelsius"), Literal("-185.7", datatype=XSD.decimal)),
+        (nerve, c("temperatureCelsius"), Literal("12", datatype=XSD.integer)),
+        (device, c("hasPart"), c("tip")), (device, c("madeBy"), Literal("acme")),
+        (URIRef(EX + "thing"), RDF.type, URIRef(EX + "Implicit")),
+    ]:
+        data.add(triple)
+    return data
+
+
+def test_feature_shapes_same_results():
+    shapes = Graph().parse(data=FEATURE_SHAPES, format="turtle")
+    outcome = same_results(feature_data(), shapes)
+    found = {r.component for r in outcome.results}
+    expected = {"LanguageInConstraintComponent", "MinLengthConstraintComponent", "MaxLengthConstraintComponent",
+                "PatternConstraintComponent", "MaxCountConstraintComponent", "NodeKindConstraintComponent",
+                "ClassConstraintComponent", "EqualsConstraintComponent", "AndConstraintComponent",
+                "NotConstraintComponent", "QualifiedMaxCountConstraintComponent",
+                "QualifiedMinCountConstraintComponent", "MaxInclusiveConstraintComponent",
+                "MinExclusiveConstraintComponent", "MaxExclusiveConstraintComponent",
+                "DatatypeConstraintComponent", "ClosedConstraintComponent", "MinCountConstraintComponent",
+                "SPARQLConstraintComponent", "UniqueLangConstraintComponent"}
+    assert expected <= found, expected - found
+    assert not any(r.shape == "ex:Off" or "Off" in (r.shape or "") for r in outcome.results)
+    messages = {r.message for r in outcome.results}
+    assert f"{EX}code shares label Cryo with {EX}other via skos:prefLabel" in messages
+    assert f"failure row for {EX}nerve" in messages
+
+
+@settings(max_examples=25, deadline=None)
+@given(graphs(max_nodes=10))
+def test_random_graphs_same_results(graph):
+    shapes = Graph().parse(data=FEATURE_SHAPES, format="turtle")
+    same_results(graph, shapes)
+
+
+UNSUPPORTED = [
+    ("lessThan", "ex:S a sh:NodeShape ; sh:targetClass cryo:ProcedureCode ; "
+                 "sh:property [ sh:path cryo:stepOrder ; sh:lessThan cryo:minimumDeviceCount ] ."),
+    ("recursive", "ex:S a sh:NodeShape ; sh:targetClass cryo:ProcedureCode ; "
+                  "sh:property [ sh:path skos:broader ; sh:node ex:S ] ."),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), UNSUPPORTED, ids=[u[0] for u in UNSUPPORTED])
+def test_unsupported_shapes_fall_back_to_pyshacl(name, text):
+    shapes = Graph().parse(data=FEATURE_SHAPES.split("ex:Codes")[0] + text, format="turtle")
+    data = feature_data()
+    auto = validate_graph(data, shapes)
+    assert Counter(auto.results) == Counter(validate_graph(data, shapes, engine="pyshacl").results)
+    with pytest.raises(BadInput, match="--engine pyshacl"):
+        validate_graph(data, shapes, engine="cryokg")
+
+
+def test_unknown_engine_is_bad_input(project_shapes):
+    with pytest.raises(BadInput, match="unknown SHACL engine"):
+        validate_graph(Graph(), project_shapes, engine="jena")
+
+
+def test_report_graph_describes_each_result(project_shapes):
+    graph = manifest.base_graph()
+    nerve = URIRef("https://w3id.org/cryokg/id/anatomy/unassigned-test-nerve")
+    graph.add((nerve, RDF.type, URIRef(CRYO + "Nerve")))
+    outcome = validate_graph(graph, project_shapes, engine="cryokg")
+    report = outcome.report
+    assert len(list(report.objects(None, SH.result))) == len(outcome.results) > 0
+    assert report.value(next(report.subjects(RDF.type, SH.ValidationReport)), SH.conforms) == Literal(False)
+    assert {str(report.value(r, SH.focusNode)) for r in report.objects(None, SH.result)} >= {str(nerve)}
+
+
+def test_data_graph_is_not_changed(project_shapes):
+    data = load_files(find_data_files(ONTOLOGY)).graph
+    before = set(data)
+    validate_graph(data, project_shapes, engine="cryokg")
+    assert set(data) == before
+
+
+def test_index_of_a_graph_sharing_its_store_holds_only_its_triples():
+    """A named graph of a dataset shares rdflib's store with others: the index must not see their triples."""
+    dataset = Dataset()
+    mine, theirs = dataset.graph(URIRef(EX + "mine")), dataset.graph(URIRef(EX + "theirs"))
+    mine.add((URIRef(EX + "a"), URIRef(EX + "p"), Literal("1")))
+    theirs.add((URIRef(EX + "b"), URIRef(EX + "p"), Literal("2")))
+    index = DataIndex(mine)
+    assert {(term_of(s), URIRef(p), term_of(o)) for s, by in index.out.items() for p, os in by.items() for o in os} \
+        == set(mine)
+
+
+def test_engine_compiles_the_project_shapes(project_shapes):
+    model = compile_shapes(project_shapes)
+    assert len(model.targeted) >= 40
+    engine = Engine(model, load_files(find_data_files(ONTOLOGY)).graph)
+    assert len(engine.focus_nodes(model.shapes[URIRef("https://w3id.org/cryokg/shapes/NerveShape")])) >= 70
