@@ -299,22 +299,6 @@ def _outcome(results: list[ValidationResult], report: Graph,
     return ValidationOutcome(results=results, report=report, shapes_files=list(shapes_files or []))
 
 
-ENFORCED_BY_LOADER = frozenset({URIRef(SHAPES_NAMESPACE + "DescribedIriShape")})
-"""Shapes whose rule :func:`cryokg.sources.check_graph` already enforces on every load, so a build (which
-cannot get past loading when the rule is broken) does not pay for them twice: "no IRI of our namespace used
-without being described" costs pyshacl half of the release's validation time. ``cryokg validate``, the Jena
-cross-check and the shape's own examples still run them."""
-
-
-def without_shapes(shapes: Graph, names: frozenset[URIRef]) -> Graph:
-    """A copy of *shapes* without the named node shapes (their constraints become unreachable)."""
-    kept = Graph()
-    for triple in shapes:
-        if triple[0] not in names:
-            kept.add(triple)
-    return kept
-
-
 def validate_release(release, *, sources_dir: Path = DEFAULT_SOURCES) -> ValidationOutcome:
     """Validate a release's asserted graph against the shapes of its sources folder.
 
@@ -322,8 +306,7 @@ def validate_release(release, *, sources_dir: Path = DEFAULT_SOURCES) -> Validat
     IRIs under the default base, and rebasing changes no fact.
     """
     files = find_shape_files(sources_dir)
-    shapes = without_shapes(load_shapes(files), ENFORCED_BY_LOADER)
-    outcome = validate_graph(release.sources.graph, shapes, shapes_files=files)
+    outcome = validate_graph(release.sources.graph, load_shapes(files), shapes_files=files)
     outcome.origins = _origins(release.sources)
     return outcome
 
