@@ -6,7 +6,7 @@ Sections, each on synthetic graphs from ``cryokg synth`` (same seed, same graph)
 * build: every stage of ``cryokg build`` (load, reasoning, SHACL validation, each serialisation, each export)
   in a child process per size, with the child's peak RSS; plus ``cryokg build`` of the real sources from a
   cold process, several runs;
-* shacl: cryokg's validation (pyshacl) against Apache Jena's SHACL engine, warm, same data and shapes,
+* shacl: cryokg's SHACL engine and pyshacl against Apache Jena's SHACL engine, warm, same data and shapes,
   results compared;
 * sparql: every catalogue query and ``suggest``, embedded store (pyoxigraph) against rdflib in memory,
   p50/p99, answers compared;
@@ -138,10 +138,9 @@ def bench_real_build(runs: int, work: Path) -> dict:
             "peak_rss_mib": child["peak_rss_mib"], "log_tail": (work / f"real-build-{runs - 1}.log").read_text()[-600:]}
 
 
-def bench_shacl(size: int, sources: Path, work: Path, *, iterations: int, jena_iterations: int) -> dict:
-    from rdflib import Graph
-
-    from bench_shacl import JenaRunner, inject_violations, pyshacl_run, write_inputs
+def bench_shacl(size: int, sources: Path, work: Path, *, iterations: int, jena_iterations: int,
+                with_pyshacl: bool) -> dict:
+    from bench_shacl import JenaRunner, engine_run, inject_violations, write_inputs
     from cryokg.sources import find_shape_files, load_files
 
     graph = load_files([*sorted((sources / "data").glob("*.ttl")), sources / "cryokg.ttl",
@@ -149,22 +148,28 @@ def bench_shacl(size: int, sources: Path, work: Path, *, iterations: int, jena_i
     data = inject_violations(graph)
     files = find_shape_files(sources)
     data_path, shapes_path = write_inputs(data, files, work / f"shacl-{size}")
-    del graph
+    result = {"triples": len(data), "injected": "locatedIn removed x4, second notation x4, bundled code dropped x4"}
+    del graph, data
     runner = JenaRunner()
     try:
         jena = runner.run(data_path, shapes_path, iterations=jena_iterations) if runner.available else None
     finally:
         runner.close()
-    ours = pyshacl_run(data_path, files, iterations=iterations)
-    result = {"triples": len(data), "injected": "locatedIn removed x4, second notation x4, bundled code dropped x4",
-              "pyshacl": {k: v for k, v in ours.items() if k != "results"}, "results_count": len(ours["results"])}
+    runs = {"cryokg": engine_run(data_path, files, iterations=iterations, engine="cryokg")}
+    if with_pyshacl:
+        runs["pyshacl"] = engine_run(data_path, files, iterations=1, engine="pyshacl")
+    ours = runs["cryokg"]
+    result.update({name: {k: v for k, v in run.items() if k != "results"} for name, run in runs.items()})
+    result["results_count"] = len(ours["results"])
+    result["engines_equal"] = all(run["results"] == ours["results"] for run in runs.values())
     if jena:
         result["jena"] = {k: v for k, v in jena.items() if k != "results"}
-        result["results_equal"] = ours["results"] == jena["results"]
-        result["only_pyshacl"] = sorted(map(list, ours["results"] - jena["results"]))[:5]
+        result["results_equal"] = result["engines_equal"] and ours["results"] == jena["results"]
+        result["only_cryokg"] = sorted(map(list, ours["results"] - jena["results"]))[:5]
         result["only_jena"] = sorted(map(list, jena["results"] - ours["results"]))[:5]
         result["ratio_warm"] = ours["median_s"] / jena["median_s"]
-    _ = Graph
+        if "pyshacl" in runs:
+            result["ratio_pyshacl"] = runs["pyshacl"]["median_s"] / jena["median_s"]
     return result
 
 
@@ -211,7 +216,10 @@ def slopes(results: dict, *, last: bool = False) -> dict:
     if last:
         return table
     shacl = results.get("shacl", {})
-    table["pyshacl (shacl section)"] = loglog_slope([(v["triples"], v["pyshacl"]["median_s"]) for v in shacl.values()])
+    table["cryokg SHACL (shacl section)"] = loglog_slope([(v["triples"], v["cryokg"]["median_s"])
+                                                          for v in shacl.values() if "cryokg" in v])
+    table["pyshacl (shacl section)"] = loglog_slope([(v["triples"], v["pyshacl"]["median_s"]) for v in shacl.values()
+                                                     if "pyshacl" in v])
     table["jena (shacl section)"] = loglog_slope([(v["triples"], v["jena"]["median_s"]) for v in shacl.values()
                                                   if "jena" in v])
     return table
@@ -235,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true",
                         help="reuse synthetic sources and build-stage results already in --work (same script)")
     parser.add_argument("--sections", default="build,real,shacl,sparql,http,profile")
-    parser.add_argument("--shacl-max", type=int, default=100_000, help="largest size for the SHACL comparison")
+    parser.add_argument("--shacl-max", type=int, default=1_000_000, help="largest size for the SHACL comparison")
+    parser.add_argument("--pyshacl-max", type=int, default=100_000,
+                        help="largest size at which pyshacl (the reference engine) is timed too")
     parser.add_argument("--sparql-max", type=int, default=100_000, help="largest size for the SPARQL comparison")
     parser.add_argument("--http-size", type=int, default=None, help="size served in the HTTP section "
                         "(default: 100000, or the smallest size with --quick)")
@@ -281,10 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     if "shacl" in sections:
         for size in (s for s in sizes if s <= args.shacl_max):
             _log(f"shacl {size}")
-            results["shacl"][str(size)] = bench_shacl(size, sources[size], args.work, iterations=1 if size > 20_000 else 2,
-                                                      jena_iterations=3 if args.quick else 5)
+            results["shacl"][str(size)] = bench_shacl(size, sources[size], args.work,
+                                                      iterations=1 if args.quick or size > 200_000 else 3,
+                                                      jena_iterations=3 if args.quick or size > 200_000 else 5,
+                                                      with_pyshacl=size <= args.pyshacl_max)
             if results["shacl"][str(size)].get("results_equal") is False:
-                results["mismatches"].append(f"shacl {size}: pyshacl and Jena reported different results")
+                results["mismatches"].append(f"shacl {size}: the SHACL engines reported different results")
     if "sparql" in sections:
         from bench_sparql import run_sparql
 

@@ -22,7 +22,7 @@ TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsO
 
 
 def shacl_by_shape(data: Graph, shapes: Graph) -> list[dict]:
-    """Seconds of pyshacl validation per targeted shape, heaviest first, with its constraint kinds."""
+    """Seconds of validation (cryokg's engine) per targeted shape, heaviest first, with its constraint kinds."""
     from cryokg.validation import validate_graph
 
     targeted = sorted({s for p in TARGETS for s in shapes.subjects(p, None) if isinstance(s, URIRef)}, key=str)
@@ -31,7 +31,7 @@ def shacl_by_shape(data: Graph, shapes: Graph) -> list[dict]:
         if triple[1] not in TARGETS:
             untargeted.add(triple)
     start = time.perf_counter()
-    validate_graph(data, untargeted)  # what every run pays whatever it checks: pyshacl's set-up
+    validate_graph(data, untargeted)  # what every run pays whatever it checks: the set-up
     baseline = time.perf_counter() - start
     rows = [{"shape": "(set-up: no shape targeted)", "seconds": baseline, "kind": "", "results": 0,
              "focus_nodes_direct": 0, "above_setup_s": 0.0}]
