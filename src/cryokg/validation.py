@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
@@ -242,6 +241,8 @@ def validate_graph(data: Graph, shapes: Graph, *, shapes_files: list[Path] | Non
 
 def _validate_with_pyshacl(data: Graph, shapes: Graph, *, shapes_files: list[Path] | None,
                            inplace: bool) -> ValidationOutcome:
+    from pyshacl import validate as shacl_validate  # imported here: it costs half a second, and is the fallback
+
     try:
         _conforms, report, _text = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True,
                                                   allow_warnings=True, inplace=inplace)

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from pyshacl.rdfutil.compare import compare_literal
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
@@ -388,6 +387,22 @@ def _range(bound: Node, component: URIRef, accept: Callable[[int], bool]) -> Che
     def check(_engine, _focus, values):
         return [(v, component) for v in values if not passes(v)]
     return check
+
+
+def compare_literal(a: Literal, b: Literal) -> int:
+    """-1, 0 or 1, ordering two literals the way pyshacl's ``compare_literal`` does (raises ``TypeError`` for
+    incomparable ones): value equality first, then Python's order of date-times and times, else rdflib's.
+    Written out here so that validation does not import pyshacl (half a second) unless pyshacl runs."""
+    if a.eq(b):
+        return 0
+    if isinstance(a.value, (datetime, time)):
+        if a.value == b.value:
+            return 0
+        if a.value > b.value:
+            return 1
+    elif a > b:
+        return 1
+    return -1
 
 
 def _length(bound: int, component: URIRef, accept: Callable[[int, int], bool]) -> Check:
