@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Literal as Choice
 
-import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
@@ -167,6 +166,8 @@ def _fast(graph: Graph) -> set[Triple] | None:
 
 
 def _owlrl(graph: Graph) -> set[Triple]:
+    import owlrl  # the reference and fallback: imported only when it runs (0.1 s of every build otherwise)
+
     closure = Graph()
     for triple in graph:
         closure.add(triple)
