@@ -286,3 +286,22 @@ def test_engine_compiles_the_project_shapes(project_shapes):
     assert len(model.targeted) >= 40
     engine = Engine(model, load_files(find_data_files(ONTOLOGY)).graph)
     assert len(engine.focus_nodes(model.shapes[URIRef("https://w3id.org/cryokg/shapes/NerveShape")])) >= 70
+
+
+def test_batched_sparql_constraints_equal_per_node_queries(project_shapes, synthetic):
+    """One query per SHACL-SPARQL constraint gives the same results as one query per focus node."""
+    from cryokg.shacl.model import batchable
+
+    model = compile_shapes(project_shapes)
+    batched = [c for shape in model.shapes.values() for c in shape.sparql if c.batch]
+    assert len(batched) >= 5 and not batchable("SELECT $this ?v WHERE { $this <p> ?v OPTIONAL { ?v <q> ?w } }")
+    graph = Graph()
+    for triple in synthetic:
+        graph.add(triple)
+    for rule in sorted(graph.subjects(RDF.type, URIRef(CRYO + "BundlingRule")))[:3]:
+        graph.remove((rule, URIRef(CRYO + "notReportedWith"), None))
+    fast = Engine(model, graph).validate()
+    slow = Engine(model, graph, batch_sparql=False).validate()
+    key = lambda r: (str(r.focus), str(r.value), str(r.component), tuple(map(str, r.messages)))  # noqa: E731
+    assert sorted(map(key, fast)) == sorted(map(key, slow))
+    assert any(r.component == SH.SPARQLConstraintComponent for r in fast)

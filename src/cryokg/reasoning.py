@@ -13,7 +13,6 @@ anything about ``owl:Thing``) and blank nodes are dropped, so ``cryokg-inferred.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Literal as Choice
@@ -21,6 +20,7 @@ from typing import Literal as Choice
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
+from cryokg.gcpause import collector_paused
 from cryokg.namespaces import DEFAULT_BASE
 
 __all__ = ["SUPPORTED_OWL", "entailments", "inferred_closure"]
@@ -171,13 +171,8 @@ def _owlrl(graph: Graph) -> set[Triple]:
     closure = Graph()
     for triple in graph:
         closure.add(triple)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # owlrl allocates many small objects; collection pauses are pure overhead here
-    try:
+    with collector_paused():  # owlrl allocates many small objects; collection pauses are pure overhead here
         owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(closure)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return {t for t in closure if t not in graph}
 
 

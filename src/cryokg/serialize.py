@@ -10,16 +10,15 @@ embedded ``@context`` (compact IRIs), and RDF/XML (one ``rdf:Description`` per s
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from json.encoder import encode_basestring as _json_string
 from xml.sax.saxutils import escape, quoteattr
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
+from cryokg.gcpause import collector_paused
 from cryokg.namespaces import PREFIXES
 
 __all__ = ["FORMATS", "serialize", "to_jsonld", "to_ntriples", "to_rdfxml", "to_turtle"]
@@ -42,17 +41,6 @@ _XSD_BOOLEAN = str(XSD.boolean)
 # collector on, each generation-2 collection walks every object of the process (the release graphs, the
 # validation's leftovers), which is what made the writers grow faster than n log n in a full build. The
 # writers create no reference cycles, so pausing the collector loses nothing.
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _blank_node_error() -> ValueError:
@@ -117,7 +105,7 @@ def _nt_term(term: Term) -> str:
     return _nt_literal(term)
 
 
-@_collector_paused()
+@collector_paused()
 def to_ntriples(graph: Graph) -> str:
     """Sorted N-Triples, one triple a line (RDF 1.1 canonical escapes)."""
     lines = []
@@ -199,7 +187,7 @@ def _predicates_in_order(predicates: dict, order: dict) -> list:
     return [p for _, p in keys]
 
 
-@_collector_paused()
+@collector_paused()
 def to_turtle(graph: Graph, *, prefixes: dict[str, str] = PREFIXES, header: str = "") -> str:
     """Canonical Turtle: prefixes sorted, subjects sorted, ``a`` first, then predicates and objects sorted."""
     table = _grouped(graph)
@@ -248,7 +236,7 @@ def _json_list(items: list[str], indent: str) -> str:
     return "[\n" + ",\n".join(items) + "\n" + indent + "]"
 
 
-@_collector_paused()
+@collector_paused()
 def to_jsonld(graph: Graph, *, prefixes: dict[str, str] = PREFIXES) -> str:
     """JSON-LD 1.1 with an embedded ``@context`` of prefixes; one ``@graph`` node per subject, sorted.
 
@@ -311,7 +299,7 @@ def _xml_text(value: str) -> str:
     return escape(value).replace("\r", "&#13;")
 
 
-@_collector_paused()
+@collector_paused()
 def to_rdfxml(graph: Graph, *, prefixes: dict[str, str] = PREFIXES) -> str:
     """RDF/XML with one ``rdf:Description`` per subject, subjects and properties sorted."""
     table = _grouped(graph)

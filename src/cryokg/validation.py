@@ -20,6 +20,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from cryokg.errors import BadInput, SourceError
+from cryokg.gcpause import collector_paused
 from cryokg.namespaces import prefixes_for
 from cryokg.parsing import parse_rdf
 from cryokg.sources import DEFAULT_SOURCES, SourceSet, find_data_files, find_shape_files, load_files
@@ -234,7 +235,8 @@ def validate_graph(data: Graph, shapes: Graph, *, shapes_files: list[Path] | Non
                 raise BadInput(f"cryokg's SHACL engine cannot evaluate these shapes ({exc}); "
                                "use --engine pyshacl") from exc
         else:
-            raw = Engine(model, data).validate()
+            with collector_paused():
+                raw = Engine(model, data).validate()
             return _outcome(_from_engine(raw, shapes), _engine_report(raw, shapes), shapes_files)
     return _validate_with_pyshacl(data, shapes, shapes_files=shapes_files, inplace=inplace)
 

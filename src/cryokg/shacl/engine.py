@@ -20,7 +20,7 @@ from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
 from cryokg.parsing import oxigraph_term, rdflib_term
-from cryokg.shacl.index import DataIndex, Key, term_of
+from cryokg.shacl.index import DataIndex, Key, key_of, term_of
 from cryokg.shacl.model import CLOSED, Shape, ShapesModel, SparqlConstraint
 
 __all__ = ["Engine", "RawResult", "report_graph"]
@@ -46,8 +46,10 @@ class RawResult:
 class Engine:
     """One validation run of *model* over *data* (an rdflib graph that must not change meanwhile)."""
 
-    def __init__(self, model: ShapesModel, data: Graph) -> None:
+    def __init__(self, model: ShapesModel, data: Graph, *, batch_sparql: bool = True) -> None:
         self.model = model
+        self.batch_sparql = batch_sparql
+        self._batches: dict[int, dict[Key, list[dict[str, Node]]]] = {}
         self.index = DataIndex(data)
         self._conforms: dict[tuple[int, Key], bool] = {}
         self._store: ox.Store | None = None
@@ -102,14 +104,36 @@ class Engine:
 
     # --- SHACL-SPARQL -------------------------------------------------------------------------------------------
 
-    def _sparql(self, shape: Shape, constraint: SparqlConstraint, focus_key: Key) -> Iterator[RawResult]:
-        solutions = self.store().query(constraint.query, substitutions={ox.Variable("this"): self._ox(focus_key)})
-        focus = term_of(focus_key)
+    def sparql_rows(self, constraint: SparqlConstraint, focus: Key) -> list[dict[str, Node]]:
+        """The solutions of *constraint* with ``$this`` = *focus*, as dictionaries of rdflib terms.
+
+        A batchable query (:func:`cryokg.shacl.model.batchable`) runs once, with ``$this`` free, and each
+        focus node takes its own rows; a focus node that is not a subject of the data keeps the per-node query
+        when the text has a path modifier that could match it with zero steps.
+        """
+        if constraint.batch and self.batch_sparql and (focus in self.index.out or not _ZERO_LENGTH(constraint.query)):
+            rows = self._batches.get(id(constraint))
+            if rows is None:
+                rows = self._batches[id(constraint)] = {}
+                for solution in self._solutions(self.store().query(constraint.query)):
+                    this = solution.get("this")
+                    if this is not None:
+                        rows.setdefault(key_of(this), []).append(solution)
+            return rows.get(focus, [])
+        return self._solutions(self.store().query(constraint.query,
+                                                  substitutions={ox.Variable("this"): self._ox(focus)}))
+
+    def _solutions(self, solutions) -> list[dict[str, Node]]:
         names = [v.value for v in solutions.variables]
+        return [{name: self._rd(solution[name]) for name in names if solution[name] is not None}
+                for solution in solutions]
+
+    def _sparql(self, shape: Shape, constraint: SparqlConstraint, focus_key: Key) -> Iterator[RawResult]:
+        focus = term_of(focus_key)
         rows: list[tuple] = []
         failed = False
-        for solution in solutions:
-            bound = {name: self._rd(solution[name]) for name in names if solution[name] is not None}
+        for solution in self.sparql_rows(constraint, focus_key):
+            bound = dict(solution)
             if bound.pop("failure", None) is not None:
                 if not failed:
                     rows.append((None, None, None, bound, True))
@@ -162,6 +186,8 @@ class Engine:
 
 
 _XSD_STRING = str(XSD.string)
+_ZERO_LENGTH = re.compile(r"[^\s{(]\s*[*?](?![A-Za-z_0-9])").search
+"""A ``*`` or ``?`` path modifier (a ``?`` not starting a variable name), which can match with zero steps."""
 
 
 def _sparql_messages(shape: Shape, constraint: SparqlConstraint) -> list[Literal]:

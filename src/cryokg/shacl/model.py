@@ -41,6 +41,8 @@ class SparqlConstraint:
     node: Node
     query: str
     messages: tuple[Literal, ...]
+    batch: bool = False
+    """The query can run once for all focus nodes (see :func:`batchable`) instead of once per focus node."""
 
 
 @dataclass(eq=False)
@@ -280,7 +282,7 @@ class _Compiler:
             raise Unsupported(f"deactivated SPARQL constraint {node}")
         header = "".join(f"PREFIX {prefix}: <{namespace}>\n"
                          for prefix, namespace in self.declared_prefixes(node))
-        return SparqlConstraint(node=node, query=header + text,
+        return SparqlConstraint(node=node, query=header + text, batch=batchable(text),
                                 messages=tuple(m for m in g.objects(node, SH.message) if isinstance(m, Literal)))
 
     def declared_prefixes(self, node: Node) -> list[tuple[str, str]]:
@@ -292,6 +294,58 @@ class _Compiler:
                 if prefix is not None and namespace is not None:
                     found.append((str(prefix), str(namespace)))
         return sorted(set(found))
+
+
+# --- SHACL-SPARQL: when one query can serve every focus node -----------------------------------------------------
+
+_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
+                     r"|'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*|[$?][A-Za-z_0-9]+|[A-Za-z_][A-Za-z_0-9]*|\S")
+_NOT_IN_BATCH = frozenset({"OPTIONAL", "UNION", "MINUS", "VALUES", "SERVICE", "GRAPH", "BIND", "SELECT", "GROUP",
+                           "HAVING", "ORDER", "LIMIT", "OFFSET", "COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE",
+                           "GROUP_CONCAT", "FROM", "LATERAL"})
+
+
+def batchable(select: str) -> bool:
+    """Whether running *select* once with ``$this`` free, then taking each focus node's rows, gives exactly what
+    pre-binding ``$this`` per focus node gives (SHACL 5.3.1).
+
+    It does when the query projects ``$this`` (or ``*``) and its WHERE clause is one basic graph pattern (triple
+    patterns and property paths) that mentions ``$this`` outside any filter, plus filters (``EXISTS`` and
+    ``NOT EXISTS`` included): the pattern then binds ``$this`` in every solution, a join does not depend on
+    the order it binds in, and a filter sees the same solution either way. Anything else (``OPTIONAL``,
+    ``UNION``, ``MINUS``, ``VALUES``, ``BIND``, sub-selects, grouping, slicing) keeps the per-node query.
+    pyoxigraph plans a property path followed by ``FILTER NOT EXISTS`` as an uncorrelated anti-join, so the
+    per-node query costs time proportional to the whole graph; one query per constraint does not.
+    (A zero-length path can match a pre-bound node that is not in the graph at all; the engine keeps the
+    per-node query for such focus nodes, see :meth:`cryokg.shacl.engine.Engine.sparql_rows`.)
+    """
+    tokens = [t for t in _TOKENS.findall(select) if not t.startswith("#")]
+    upper = [t.upper() for t in tokens]
+    if "WHERE" not in upper:
+        return False
+    where = upper.index("WHERE")
+    head, body = tokens[:where], tokens[where + 1:]
+    if not any(t in ("$this", "?this", "*") for t in head):
+        return False
+    depth, parens, this_in_pattern, previous = 0, 0, False, ""
+    for token in body:
+        word = token.upper()
+        if word in _NOT_IN_BATCH:
+            return False
+        if token == "{":
+            if depth >= 1 and previous != "EXISTS":
+                return False
+            depth += 1
+        elif token == "}":
+            depth -= 1
+        elif token == "(":
+            parens += 1
+        elif token == ")":
+            parens -= 1
+        elif token in ("$this", "?this") and depth == 1 and parens == 0:
+            this_in_pattern = True
+        previous = word
+    return this_in_pattern and depth == 0
 
 
 # --- the checks --------------------------------------------------------------------------------------------------
