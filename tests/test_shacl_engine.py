@@ -294,7 +294,7 @@ def test_batched_sparql_constraints_equal_per_node_queries(project_shapes, synth
 
     model = compile_shapes(project_shapes)
     batched = [c for shape in model.shapes.values() for c in shape.sparql if c.batch]
-    assert len(batched) >= 5 and not batchable("SELECT $this ?v WHERE { $this <p> ?v OPTIONAL { ?v <q> ?w } }")
+    assert len(batched) >= 5 and not batchable("SELECT $this ?v WHERE { ?x <p> ?v OPTIONAL { ?v <q> $this } }")
     graph = Graph()
     for triple in synthetic:
         graph.add(triple)

@@ -300,7 +300,7 @@ class _Compiler:
 
 _TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
                      r"|'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*|[$?][A-Za-z_0-9]+|[A-Za-z_][A-Za-z_0-9]*|\S")
-_NOT_IN_BATCH = frozenset({"OPTIONAL", "UNION", "MINUS", "VALUES", "SERVICE", "GRAPH", "BIND", "SELECT", "GROUP",
+_NOT_IN_BATCH = frozenset({"UNION", "MINUS", "VALUES", "SERVICE", "GRAPH", "BIND", "SELECT", "GROUP",
                            "HAVING", "ORDER", "LIMIT", "OFFSET", "COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE",
                            "GROUP_CONCAT", "FROM", "LATERAL"})
 
@@ -310,10 +310,11 @@ def batchable(select: str) -> bool:
     pre-binding ``$this`` per focus node gives (SHACL 5.3.1).
 
     It does when the query projects ``$this`` (or ``*``) and its WHERE clause is one basic graph pattern (triple
-    patterns and property paths) that mentions ``$this`` outside any filter, plus filters (``EXISTS`` and
-    ``NOT EXISTS`` included): the pattern then binds ``$this`` in every solution, a join does not depend on
-    the order it binds in, and a filter sees the same solution either way. Anything else (``OPTIONAL``,
-    ``UNION``, ``MINUS``, ``VALUES``, ``BIND``, sub-selects, grouping, slicing) keeps the per-node query.
+    patterns and property paths) that mentions ``$this`` outside any filter or optional part, plus filters
+    (``EXISTS`` and ``NOT EXISTS`` included) and ``OPTIONAL`` parts: the required pattern then binds ``$this``
+    in every solution, a join or left join does not depend on the order it binds in, and a filter sees the
+    same solution either way. Anything else (``UNION``, ``MINUS``, ``VALUES``, ``BIND``, sub-selects,
+    grouping, slicing) keeps the per-node query.
     pyoxigraph plans a property path followed by ``FILTER NOT EXISTS`` as an uncorrelated anti-join, so the
     per-node query costs time proportional to the whole graph; one query per constraint does not.
     (A zero-length path can match a pre-bound node that is not in the graph at all; the engine keeps the
@@ -333,7 +334,7 @@ def batchable(select: str) -> bool:
         if word in _NOT_IN_BATCH:
             return False
         if token == "{":
-            if depth >= 1 and previous != "EXISTS":
+            if depth >= 1 and previous not in ("EXISTS", "OPTIONAL"):
                 return False
             depth += 1
         elif token == "}":
