@@ -160,6 +160,14 @@ ex:Sparql a sh:NodeShape ;
             $this skos:prefLabel ?label . ?value skos:prefLabel ?label .
             FILTER ($this != ?value) BIND (skos:prefLabel AS ?path) }\"\"\" ] .
 
+ex:SparqlBatch a sh:NodeShape ;
+    sh:targetClass cryo:ProcedureCode ;
+    sh:sparql [
+        sh:message "{$this} is narrower than {?value}, which is not a code"@en ;
+        sh:prefixes ex:prefixes ;
+        sh:select \"\"\"SELECT $this ?value WHERE { $this skos:broader ?value .
+            FILTER NOT EXISTS { ?value a cryo:ProcedureCode } }\"\"\" ] .
+
 ex:Failure a sh:PropertyShape ;
     sh:targetClass cryo:Nerve ;
     sh:path cryo:branchOf ;
@@ -198,6 +206,8 @@ def feature_data() -> Graph:
         (nerve, c("temperatureCelsius"), Literal("12", datatype=XSD.integer)),
         (device, c("hasPart"), c("tip")), (device, c("madeBy"), Literal("acme")),
         (URIRef(EX + "thing"), RDF.type, URIRef(EX + "Implicit")),
+        (BNode("anon"), RDF.type, c("ProcedureCode")), (BNode("anon"), s("prefLabel"), Literal("Cryo", lang="de")),
+        (BNode("anon"), s("broader"), BNode("up")),
     ]:
         data.add(triple)
     return data
@@ -220,6 +230,9 @@ def test_feature_shapes_same_results():
     messages = {r.message for r in outcome.results}
     assert f"{EX}code shares label Cryo with {EX}other via skos:prefLabel" in messages
     assert f"failure row for {EX}nerve" in messages
+    blank = {r.message for r in outcome.results if r.focus == "_:anon" and r.component == "SPARQLConstraintComponent"}
+    assert {"anon is narrower than up, which is not a code", f"anon shares label Cryo with {EX}code via skos:prefLabel"} \
+        <= blank, blank
 
 
 @settings(max_examples=25, deadline=None)

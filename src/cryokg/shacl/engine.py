@@ -155,18 +155,39 @@ class Engine:
                             constraint.node)
 
     def store(self) -> ox.Store:
-        """The data as a pyoxigraph store, built on the first SPARQL constraint (each subject and predicate
-        converted once per subject, not once per triple)."""
+        """The data as a pyoxigraph store, built on the first SHACL-SPARQL query.
+
+        The index is written out as N-Triples text and parsed by pyoxigraph: creating a ``Quad`` object per
+        triple in Python took twice as long at 1 M triples (6.3 s against 1.3 s of text and 3.0 s of loading).
+        """
         if self._store is None:
-            quads = []
+            lines: list[str] = []
             for s, by_predicate in self.index.out.items():
-                subject = self._ox(s)
+                subject = self._nt(s)
                 for p, objects in by_predicate.items():
-                    predicate = ox.NamedNode(p)
-                    quads.extend(ox.Quad(subject, predicate, self._ox(o)) for o in objects)
-            self._store = ox.Store()
-            self._store.extend(quads)
+                    head = f"{subject} <{p}> "
+                    lines.extend(f"{head}{self._nt(o)} .\n" for o in objects)
+            store = ox.Store()
+            # ox.parse keeps blank node labels (Store.load and bulk_load rename them), so a blank focus node
+            # pre-bound as $this is the same node in the store.
+            store.extend(ox.parse("".join(lines).encode("utf-8"), ox.RdfFormat.N_TRIPLES))
+            self._store = store
         return self._store
+
+    def _nt(self, key: Key) -> str:
+        """*key* as an N-Triples term (IRIs and blank node labels as the data graph has them)."""
+        if type(key) is str:
+            return key if key.startswith("_:") else f"<{key}>"
+        text = str(key)
+        if "\\" in text or '"' in text or "\n" in text or "\r" in text:
+            text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+        if key.language:
+            return f'"{text}"@{key.language}'
+        if key.datatype is None:
+            return f'"{text}"'
+        if str.__eq__(key.datatype, _XSD_STRING):
+            self._typed_strings[oxigraph_term(key)] = key  # comes back from pyoxigraph as a plain literal
+        return f'"{text}"^^<{key.datatype}>'
 
     def _ox(self, key: Key):
         if type(key) is str:
