@@ -77,13 +77,16 @@ def cprofile_top(func: Callable[[], object], *, limit: int = 12, strip: tuple[st
 
 
 def check_query_cost(query_text: str, repeats: int = 5) -> dict:
-    """Milliseconds the endpoint's pre-evaluation safety check (cryokg.web.security) takes per query."""
+    """Milliseconds the endpoint's pre-evaluation safety checks (cryokg.web.security) take per query: the lexer
+    (on the event loop), the plain-text test and the full check (in a worker; the rdflib parse runs only for
+    texts that are not plain), and the rdflib parse alone, which plain texts skip."""
     try:
-        from cryokg.web.security import _lexer_check, check_query
+        from cryokg.web.security import _lexer_check, _rdflib_check, check_query, is_plain
     except ImportError:
         return {}
     out = {}
-    for name, func in (("lexer only", _lexer_check), ("lexer + rdflib parse (check_query)", check_query)):
+    for name, func in (("lexer only", _lexer_check), ("is_plain", is_plain),
+                       ("full check (check_query)", check_query), ("rdflib parse (skipped when plain)", _rdflib_check)):
         times = []
         for i in range(repeats):
             start = time.perf_counter()

@@ -48,17 +48,20 @@ def targets(results: dict, nlogn: Callable) -> list[list[str]]:
                      f"({shacl['results_count']} results, {agree})",
                      "met" if r <= 3 and shacl["results_equal"] else "MISSED"])
     http = results.get("http", {})
-    ours, theirs = http.get("cryokg sparql c50"), http.get("rdflib-endpoint sparql c50")
-    if ours and theirs:
-        if theirs["requests"]:
-            ratio = ours["requests_per_s"] / theirs["requests_per_s"]
-            shown = f"{_f(ours['requests_per_s'], 1)} vs {_f(theirs['requests_per_s'], 1)} req/s = {_f(ratio, 1)}×"
-        else:  # no request finished within the run: its rate is below 1 per run length
-            ratio = ours["requests_per_s"] * http["seconds"]
-            shown = (f"{_f(ours['requests_per_s'], 1)} req/s vs none finished in {http['seconds']} s "
-                     f"(> {_f(ratio, 1)}×)")
-        rows.append(["HTTP SPARQL ≥ 10× the requests/s of rdflib-endpoint (50 clients, varied queries)", shown,
-                     "met" if ratio >= 10 else "MISSED"])
+    ours, theirs = http.get("cryokg sparql c1"), http.get("rdflib-endpoint sparql c1")
+    ours50, theirs50 = http.get("cryokg sparql c50"), http.get("rdflib-endpoint sparql c50")
+    if ours and theirs and ours50 and theirs50:
+        def ratio_text(a: dict, b: dict) -> tuple[float, str]:
+            if b["requests"]:
+                r = a["requests_per_s"] / b["requests_per_s"]
+                return r, f"{_f(a['requests_per_s'], 1)} vs {_f(b['requests_per_s'], 1)} req/s = {_f(r, 1)}×"
+            r = a["requests_per_s"] * http["seconds"]  # none finished: its rate is below 1 per run length
+            return r, f"{_f(a['requests_per_s'], 1)} req/s vs none finished in {http['seconds']} s (> {_f(r, 1)}×)"
+
+        r1, shown1 = ratio_text(ours, theirs)
+        r50, shown50 = ratio_text(ours50, theirs50)
+        rows.append(["HTTP SPARQL ≥ 10× the requests/s of rdflib-endpoint (varied queries, 1 and 50 clients)",
+                     f"1 client: {shown1}; 50 clients: {shown50}", "met" if min(r1, r50) >= 10 else "MISSED"])
     page = http.get("cryokg page c50")
     if page:
         p99 = page.get("p99_ms")
@@ -208,9 +211,12 @@ def _sparql_section(results: dict) -> str:
 
 
 def _http_section(results: dict) -> str:
-    http = results.get("http")
-    if not http:
-        return ""
+    by_size = results.get("http_by_size") or ({str(results["http"].get("size")): results["http"]}
+                                              if results.get("http") else {})
+    return "".join(_http_table(http) for _, http in sorted(by_size.items(), key=lambda kv: int(kv[0])))
+
+
+def _http_table(http: dict) -> str:
     if "skipped" in http:
         return f"## HTTP\n\nSkipped: {http['skipped']}\n\n"
     rows = []

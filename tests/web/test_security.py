@@ -182,3 +182,75 @@ def test_lexer_is_linear_on_unterminated_strings() -> None:
     assert _keywords("SELECT ?x WHERE { ?x ?p " + '"' + "x" * 200_000 + " }") == ["select", "where"]
     assert set(_keywords("SELECT " + "'a" * 50_000)) == {"select", "a"}
     assert _keywords("ASK { ?s ?p 'x\\' SERVICE' } SERVICE") == ["ask", "service"]
+
+
+def test_catalogue_queries_are_plain() -> None:
+    """Typical queries (the catalogue) skip the slow parse: the lexer classifies every token."""
+    from cryokg.queries import QUERIES_DIR, load_catalogue
+    from cryokg.web.security import is_plain
+
+    catalogue = load_catalogue(QUERIES_DIR)
+    assert catalogue
+    assert [name for name, q in catalogue.items() if not is_plain(q.text)] == []
+
+
+@pytest.mark.parametrize("text", [
+    "PREFIX : <http://127.0.0.1:9/>\nSELECT * WHERE { SERVICE:x { ?s ?p ?o } }",  # keyword glued to a name
+    "SELECT * FROM:g WHERE { ?s ?p ?o }",
+    'PREFIX ex: <http://a/>\nPREFIX : <http://127.0.0.1:9/>\nSELECT * WHERE { ?s ex:p"x".SERVICE:y { ?s ?p ?o } }',
+    "SELECT * WHERE { \\u0053ERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "PREFIX service: <http://example.org/>\nSELECT * WHERE { ?s service:from ?o }",
+    "SELECT * WHERE { ?s ?p ?o } LIMIT 1e5",  # an unknown word
+    "SELECT * WHERE { ?s ?p ?é }",  # non-ASCII outside a string
+    "SELECT * WHERE { ?s ?p ?o \u00a0}",  # whitespace SPARQL does not know
+    "PREFIX a: <http://x/>",  # no query form: parses as an (empty) update
+    "# only a comment",
+    "SELECT * WHERE { ?s ?p 'unterminated }",
+    "SELECT * WHERE { ?s <http://x/?a> ?o }",  # an IRI with characters an expression could use
+])
+def test_not_plain_texts_get_the_parse(text: str) -> None:
+    from cryokg.web.security import is_plain
+
+    assert not is_plain(text)
+
+
+def test_a_keyword_the_lexer_misses_is_refused_by_the_parse(client, listener: Listener) -> None:
+    """``SERVICE:x`` is one prefixed name to the lexer and SERVICE plus ``:x`` to pyoxigraph (which would
+    connect): the text is not plain, so the worker's parse refuses it."""
+    query = f"PREFIX : <{listener.url}/>\nSELECT * WHERE {{ SERVICE:x {{ ?s ?p ?o }} }}"
+    from cryokg.web.security import lexer_check, parse_tree_check
+
+    lexer_check(query)  # the lexer alone lets it through...
+    with pytest.raises(Refused):
+        parse_tree_check(query)  # ...the parse does not
+    response = client.get("/sparql", params={"query": query}, headers=JSON)
+    assert response.status_code == 400 and "not allowed" in response.text
+    assert listener.connections == 0
+
+
+PIECES = ["SELECT", "ASK", "CONSTRUCT", "WHERE", "{", "}", "?s", "?p", "?o", "*", ".", "(", ")", "<http://x/>",
+          "SERVICE", "service", "FROM", "NAMED", "LOAD", "INSERT", "DATA", "FILTER", "LIMIT 5", "OPTIONAL", "UNION",
+          '"x"', "'", "\\u0053", "#", "\n", "GRAPH", "PREFIX a: <http://x/>", "PREFIX : <http://x/>", "a:b", ":x",
+          "SERVICE:x", "FROM:g", "ex:p", "BIND", "AS", "<", ">", "1", "@en", "^^", "/", "|", "^", "?", "ex:a/ex:b*",
+          "&&", "!", "=", "SILENT", "_:b", "$v", ",", ";", "a", "DISTINCT", "STR", "MINUS", "<?b>", "DELETE", ""]
+
+
+def test_plain_texts_need_no_parse() -> None:
+    """Differential check: for a random plain text the lexer lets through, the parse refuses nothing either."""
+    import random
+
+    from cryokg.web.security import _rdflib_check, is_plain, lexer_check
+
+    rng = random.Random(20261127)
+    checked = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(PIECES) + rng.choice(["", " ", " ", "\n"]) for _ in range(rng.randint(1, 14)))
+        if not is_plain(text):
+            continue
+        try:
+            lexer_check(text)
+        except Refused:
+            continue
+        checked += 1
+        _rdflib_check(text)  # raises Refused if the parse tree would refuse what the lexer passed
+    assert checked > 50

@@ -4,7 +4,7 @@ Modules: :mod:`~cryokg.web.app` (routes), :mod:`~cryokg.web.negotiation` (the on
 Accept parser), :mod:`~cryokg.web.data` (the release store and resource descriptions),
 :mod:`~cryokg.web.pages` and :mod:`~cryokg.web.render` (HTML and RDF documents), :mod:`~cryokg.web.sparql`
 (SPARQL 1.1 Protocol), :mod:`~cryokg.web.security` and :mod:`~cryokg.web.workers` (what is refused, time and
-row limits), :mod:`~cryokg.web.middleware` (body limit, CORS, headers).
+row limits), :mod:`~cryokg.web.middleware` (body limit, CORS, headers, response cache).
 """
 
 __all__: list[str] = []

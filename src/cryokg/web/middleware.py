@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request-body limit (413), CORS for GET only, and security headers.
+"""Pure ASGI middleware: request-body limit (413), CORS for GET only, security headers, and a response cache.
 
 Written as plain ASGI callables rather than Starlette's ``BaseHTTPMiddleware`` so they add no buffering or
 task switching to every request and cannot swallow errors.
@@ -6,10 +6,11 @@ task switching to every request and cannot swallow errors.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["BodyLimit", "CorsGetOnly", "SecurityHeaders"]
+__all__ = ["CACHE_FLAG", "BodyLimit", "CorsGetOnly", "ResponseCache", "SecurityHeaders"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -136,3 +137,131 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+CACHE_FLAG = "cryokg.cacheable"
+"""Scope key a route sets to True when its 200 response depends only on (path, query string, negotiated
+resource format): :class:`ResponseCache` may then keep the response and serve it again."""
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of request header *name* (what Starlette's ``request.headers.get`` returns)."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value
+    return None
+
+
+def _etag_matches(header: bytes, etag: bytes) -> bool:
+    """RFC 9110 §13.1.2 If-None-Match: ``*`` or any listed tag equal under weak comparison."""
+    if header.strip() == b"*":
+        return True
+    bare = etag.removeprefix(b"W/")
+    return any(tag.strip().removeprefix(b"W/") == bare for tag in header.split(b","))
+
+
+class ResponseCache:
+    """A bounded LRU of whole responses (status, headers, body) for routes that mark themselves cacheable.
+
+    The release never changes while it is served, so the page or document of an IRI in one format is the same
+    bytes every time: the first request renders it through the whole application, later ones are answered
+    from here without routing, rendering or the other middleware (this sits outermost, so the stored headers
+    are the ones the other middleware added). The key is everything the bytes depend on: raw path,
+    query string and the resource format the Accept header negotiates to (*negotiate* maps the Accept
+    value to that key, e.g. ``"html"``). Cacheable 200 responses get a strong ``ETag`` (a hash of content type
+    and body) and ``If-None-Match`` gets 304 Not Modified. HEAD is answered from a GET's entry (same headers,
+    no body) when there is one, else passed on. At most *max_entries* responses and *max_bytes* of
+    bodies are kept; the least recently used go first.
+    """
+
+    _NOT_MODIFIED_DROP = (b"content-length", b"content-type")
+
+    def __init__(self, app: ASGIApp, *, negotiate: Callable[[str | None], str | None], max_entries: int = 4096,
+                 max_bytes: int = 64_000_000) -> None:
+        from collections import OrderedDict
+
+        self.app, self.negotiate = app, negotiate
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self.entries: OrderedDict[tuple, tuple[int, list[tuple[bytes, bytes]], bytes, bytes]] = OrderedDict()
+        self.size = 0
+        self.hits = self.misses = 0
+
+    def _key(self, scope: Scope) -> tuple | None:
+        accept = _header(scope, b"accept")
+        fmt = self.negotiate(accept.decode("latin-1") if accept is not None else None)
+        if fmt is None:
+            return None
+        return (scope.get("raw_path") or scope["path"].encode(), scope.get("query_string", b""), fmt)
+
+    async def _send_cached(self, send: Send, entry: tuple, if_none_match: bytes | None, head: bool = False) -> None:
+        status, headers, body, etag = entry
+        if if_none_match is not None and _etag_matches(if_none_match, etag):
+            kept = [(k, v) for k, v in headers if k not in self._NOT_MODIFIED_DROP]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else body})
+
+    def _store(self, key: tuple, entry: tuple) -> None:
+        body = entry[2]
+        if len(body) > self.max_bytes:
+            return
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.size -= len(old[2])
+        self.entries[key] = entry
+        self.size += len(body)
+        while len(self.entries) > self.max_entries or self.size > self.max_bytes:
+            _, dropped = self.entries.popitem(last=False)
+            self.size -= len(dropped[2])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        key = self._key(scope)
+        if_none_match = _header(scope, b"if-none-match")
+        head = scope["method"] == "HEAD"
+        if key is not None:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+                self.hits += 1
+                await self._send_cached(send, entry, if_none_match, head)
+                return
+            self.misses += 1
+        if head:  # the headers of a GET without the body: answered from a GET's entry, never stored from HEAD
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                if key is not None and message["status"] == 200 and scope.get(CACHE_FLAG):
+                    start = message  # held back until the body is complete, to add the ETag
+                    return
+                await send(message)
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            headers = list(start.get("headers", []))
+            content_type = _first(headers, b"content-type") or b""
+            etag = b'"' + hashlib.blake2b(content_type + b"\0" + body, digest_size=16).hexdigest().encode() + b'"'
+            headers.append((b"etag", etag))
+            entry = (start["status"], headers, body, etag)
+            self._store(key, entry)  # type: ignore[arg-type]
+            await self._send_cached(send, entry, if_none_match)
+
+        await self.app(scope, receive, capture)
+
+
+def _first(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    return next((value for key, value in headers if key == name), None)

@@ -11,6 +11,14 @@ fetching the remote endpoint, and has no switch to turn that off, so a query is 
    the parsed query the issue asks for; (1) is the belt to its braces. The server runs (1) itself and (2) in
    the query worker, under the time limit, because pyparsing can take seconds on crafted text.
 
+   The parse (~30 ms, the bulk of a typical query's cost) is skipped when the lexer classifies *every* token
+   of the text unambiguously (:func:`is_plain`): only SPARQL 1.1 query keywords and function names, plain
+   ASCII variables, prefixed names and absolute IRIs, punctuation, strings without ``\\u`` escapes, comments.
+   Such a text holds no token a parser could read differently from the lexer (``SERVICE:x`` or
+   ``ex:p"x".SERVICE`` are not plain), so the parse tree could not refuse what the lexer let through; any
+   text with something else (an unknown word, a keyword-like prefix, an escape, non-ASCII outside strings)
+   still gets the full parse.
+
 A refused query is answered 400 with the reason (SPARQL 1.1 Protocol §2.1.4 leaves the refusal to the
 service); nothing is evaluated, so no connection is ever opened.
 
@@ -24,7 +32,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FORBIDDEN_KEYWORDS", "Refused", "check_query", "lexer_check", "parse_tree_check"]
+__all__ = ["FORBIDDEN_KEYWORDS", "Refused", "check_query", "is_plain", "lexer_check", "parse_tree_check"]
 
 FORBIDDEN_KEYWORDS = {
     "service": "SERVICE (federated query) is not allowed: this endpoint never contacts other hosts",
@@ -111,12 +119,90 @@ def _unescape(text: str) -> str:
 
 
 def _lexer_check(text: str) -> None:
-    words = set(_keywords(text)) | set(_keywords(_unescape(text)))
+    words = set(_keywords(text))
+    if _CODEPOINT_ESCAPE.search(text):  # without escapes the unescaped text is the same text
+        words |= set(_keywords(_unescape(text)))
     for keyword, message in FORBIDDEN_KEYWORDS.items():
         if keyword in words:
             raise Refused(message)
     if words.intersection(UPDATE_KEYWORDS):
         raise Refused(_UPDATE_MESSAGE)
+
+
+# Every keyword and built-in function name of a SPARQL 1.1 *query* (§19.8 grammar), lower-cased: a word
+# outside this list (SERVICE, FROM, LOAD, update keywords, SPARQL-star, a typo) makes a text not plain.
+QUERY_WORDS = frozenset({
+    "base", "prefix", "select", "construct", "describe", "ask", "distinct", "reduced", "where", "order", "by",
+    "asc", "desc", "limit", "offset", "group", "having", "graph", "optional", "union", "minus", "filter", "bind",
+    "as", "values", "undef", "not", "in", "exists", "a", "true", "false", "separator", "str", "lang",
+    "langmatches", "datatype", "bound", "iri", "uri", "bnode", "rand", "abs", "ceil", "floor", "round", "concat",
+    "strlen", "ucase", "lcase", "encode_for_uri", "contains", "strstarts", "strends", "strbefore", "strafter",
+    "year", "month", "day", "hours", "minutes", "seconds", "timezone", "tz", "now", "uuid", "struuid", "md5",
+    "sha1", "sha256", "sha384", "sha512", "coalesce", "if", "strlang", "strdt", "sameterm", "isiri", "isuri",
+    "isblank", "isliteral", "isnumeric", "regex", "substr", "replace", "count", "sum", "min", "max", "avg",
+    "sample", "group_concat",
+})  # not NAMED: it only follows FROM, which is refused
+_KEYWORD_PREFIXES = QUERY_WORDS | set(FORBIDDEN_KEYWORDS) | set(UPDATE_KEYWORDS) | {
+    "named", "silent", "data", "default", "all", "to", "into", "lateral", "triple", "subject", "predicate",
+    "object", "istriple", "version", "langdir", "haslang", "haslangdir", "strlangdir", "adjust"}
+_QUERY_FORMS = frozenset({"select", "construct", "describe", "ask"})
+_PLAIN_VAR = re.compile(r"[?$][A-Za-z0-9_]+")
+_PNAME = r"(?:[A-Za-z][A-Za-z0-9_\-]*)?:(?:[A-Za-z0-9_][A-Za-z0-9_\-]*)?"
+# A prefixed name, or a property path of them the lexer reads as one token (``cryo:a/cryo:b*``): path
+# operators end a name in every parser, and each part must be a prefixed name itself.
+_PLAIN_PNAME = re.compile(rf"{_PNAME}(?:[*+?]*[/|]\^?{_PNAME})*[*+?]*")
+_PNAME_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9_\-]*)?:")
+_PLAIN_BNODE = re.compile(r"_:[A-Za-z0-9_]+")
+_PLAIN_IRI = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9\-._~:/#%@+=,;&]*>")
+_PLAIN_OTHER = frozenset("{}()[],;.*+-/!=<>&|^?0123456789")
+_PLAIN_SPACE = re.compile(r"[ \t\r\n]*")
+_ANY_ESCAPE = re.compile(r"\\[uU]")
+
+
+def is_plain(text: str) -> bool:
+    """Whether the lexer classifies every token of *text* unambiguously (see the module docstring).
+
+    For a plain text the lexer sees every keyword any SPARQL parser could see, so :func:`lexer_check` alone
+    decides; False means "ask the parser too", never "refuse".
+    """
+    if _ANY_ESCAPE.search(text):
+        return False
+    position, previous, form = 0, "", False
+    while True:
+        gap = _PLAIN_SPACE.match(text, position)
+        position = gap.end()  # type: ignore[union-attr]
+        match = _TOKENS.match(text, position)
+        if match is None:  # a text without a query form (only a prologue) parses as an empty update
+            return form and position == len(text)
+        kind, token = match.lastgroup, match.group()
+        if kind == "quote":
+            end = _string_end(text, position)
+            if end is None:
+                return False
+            position, previous = end, "string"
+            continue
+        if kind == "word":
+            plain = token.lower() in QUERY_WORDS
+            form = form or token.lower() in _QUERY_FORMS
+        elif kind == "pname":
+            # a parser may split ``service:x`` into a keyword and ``:x``: no keyword-like prefix is plain
+            plain = _PLAIN_PNAME.fullmatch(token) is not None and not any(
+                prefix.lower() in _KEYWORD_PREFIXES for prefix in _PNAME_PREFIX.findall(token))
+        elif kind == "var":
+            plain = _PLAIN_VAR.fullmatch(token) is not None
+        elif kind == "iri":
+            plain = _PLAIN_IRI.fullmatch(token) is not None
+        elif kind == "bnode":
+            plain = _PLAIN_BNODE.fullmatch(token) is not None
+        elif kind == "langtag":
+            plain = previous == "string"
+        elif kind == "comment":
+            plain = True
+        else:
+            plain = token in _PLAIN_OTHER
+        if not plain:
+            return False
+        position, previous = match.end(), kind or ""
 
 
 def _walk(node: object, depth: int = 0):
@@ -135,9 +221,17 @@ def _walk(node: object, depth: int = 0):
 
 
 def _parse_tree_check(text: str) -> None:
-    """Refuse SERVICE and dataset clauses found in rdflib's parse tree; say so when the text is an update."""
-    if len(text) > RDFLIB_PARSE_LIMIT:
+    """Refuse SERVICE and dataset clauses found in rdflib's parse tree; say so when the text is an update.
+
+    Skipped for a plain text (the lexer's verdict is complete) and for a very long one (pyparsing is slow).
+    """
+    if len(text) > RDFLIB_PARSE_LIMIT or is_plain(text):
         return
+    _rdflib_check(text)
+
+
+def _rdflib_check(text: str) -> None:
+    """The parse itself: rdflib's SPARQL 1.1 grammar (query, else update), then a walk of the tree."""
     try:
         from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
         from rdflib.plugins.sparql.parserutils import CompValue
