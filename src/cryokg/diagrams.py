@@ -103,7 +103,7 @@ def find_family(graph: Graph, *, base: str = DEFAULT_BASE) -> URIRef:
     families = sorted(set(graph.subjects(RDF.type, v.CodeFamily)), key=str)
     if not families:
         raise BadInput("no cryo:CodeFamily in the graph: nothing to draw")
-    return max(families, key=lambda f: (len(set(graph.subjects(SKOS.broader, f))), -families.index(f)))
+    return max(enumerate(families), key=lambda item: (len(set(graph.subjects(SKOS.broader, item[1]))), -item[0]))[1]
 
 
 def _members(ctx: _Ctx, family: URIRef) -> list[URIRef]:
@@ -244,6 +244,10 @@ def nerve_to_code_dot(graph: Graph, *, family: URIRef | None = None, base: str =
     members = _members(ctx, family)
     techniques = {t for m in members for t in graph.objects(m, ctx.v.method)}
     rows = _assignments(ctx, techniques)
+    # Only the structures the family's codes are assigned to (with their other candidate codes): the picture
+    # is one family's, whatever the size of the graph (a 1 M-triple graph has thousands of families).
+    drawn = {structure for structure, code, _ in rows if code in members}
+    rows = [row for row in rows if row[0] in drawn]
     home: dict[URIRef, URIRef] = {}  # structure -> the code it is definitely assigned to
     for structure, code, definite in rows:
         if definite:
