@@ -37,6 +37,7 @@ def _timed(timings: dict[str, float], name: str, func):
 
 def build_stages(sources: Path, *, exports: bool = True) -> dict:
     """Every stage of a build of *sources*, timed; the result is JSON-ready."""
+    from cryokg.gcpause import collector_paused
     from cryokg.release import assemble
     from cryokg.serialize import to_jsonld, to_ntriples, to_rdfxml, to_turtle
 
@@ -48,7 +49,8 @@ def build_stages(sources: Path, *, exports: bool = True) -> dict:
         print(f"bench_build: {name} {stages[name]:.2f} s", file=sys.stderr, flush=True)
     outcome = release.validation
     prefixes = release.prefixes
-    with tempfile.TemporaryDirectory(prefix="cryokg-bench-") as tmp:
+    # The writing stages run with the garbage collector paused, as in cryokg.release.build.
+    with tempfile.TemporaryDirectory(prefix="cryokg-bench-") as tmp, collector_paused():
         out = Path(tmp)
         writers = {
             "write turtle": lambda: to_turtle(release.asserted, prefixes=prefixes),
