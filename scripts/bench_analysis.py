@@ -141,17 +141,14 @@ def _sparql(results: dict) -> str:
         return ""
     text = f"**Catalogue queries at {int(size):,} triples.** "
     if slow:
-        text += (", ".join(f"`{n}`" for n in slow) + " did not finish within the time limit on either engine: the "
-                 "query joins every scope region with every structure through `cryo:regionPartOf*` before filtering, "
-                 "which is quadratic in the number of regions; anchoring the path on each structure's "
-                 "`cryo:locatedIn` (walking up from the structure) keeps it linear. These count as 1× in the "
-                 "geometric mean. ")
+        text += (", ".join(f"`{n}`" for n in slow) + " did not finish within the time limit on the embedded store; "
+                 "these count as 1× in the geometric mean. ")
     if slower:
         text += (", ".join(f"`{n}` ({_f(queries[n]['oxigraph']['p50_ms'])} ms vs {_f(queries[n]['rdflib']['p50_ms'])} ms)"
-                           for n in slower)
-                 + " is slower on pyoxigraph than on rdflib: its join order starts from the unbound attribute "
-                 "patterns; binding the code's notation in an inner sub-select first avoids it. ")
-    return text + "Both are for the catalogue's owner (`ontology/queries/`).\n\n"
+                           for n in slower) + " is slower on pyoxigraph than on rdflib. ")
+    return text + ("Earlier runs found two causes worth checking first: a result that grows faster than the graph, "
+                   "and an `OPTIONAL` holding a `BIND`, which pyoxigraph evaluates over the whole graph (the comments "
+                   "in `ontology/queries/siblings.rq` and `nerves-in-scope.rq`).\n\n")
 
 
 def _mismatches(results: dict) -> str:
