@@ -186,7 +186,7 @@ class Engine:
         if key.datatype is None:
             return f'"{text}"'
         if str.__eq__(key.datatype, _XSD_STRING):
-            self._typed_strings[oxigraph_term(key)] = key  # comes back from pyoxigraph as a plain literal
+            self._ox(key)  # remembers it: it comes back from pyoxigraph as a plain literal
         return f'"{text}"^^<{key.datatype}>'
 
     def _ox(self, key: Key):

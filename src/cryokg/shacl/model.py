@@ -21,7 +21,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from cryokg.shacl.index import Key, Path, is_blank, key_of
+from cryokg.shacl.index import Key, Path, is_blank, is_literal, key_of
 
 __all__ = ["CLOSED", "Check", "Shape", "ShapesModel", "SparqlConstraint", "Unsupported", "compile_shapes"]
 
@@ -76,7 +76,7 @@ _UNSUPPORTED_TYPES = tuple(URIRef(str(SH) + name) for name in (
 _NODE_KINDS: dict[Node, Callable[[Key], bool]] = {
     SH.IRI: lambda v: type(v) is str and not v.startswith("_:"),
     SH.BlankNode: is_blank,
-    SH.Literal: lambda v: type(v) is not str,
+    SH.Literal: is_literal,
     SH.BlankNodeOrIRI: lambda v: type(v) is str,
     SH.BlankNodeOrLiteral: lambda v: not (type(v) is str and not v.startswith("_:")),
     SH.IRIOrLiteral: lambda v: not is_blank(v),
@@ -357,7 +357,7 @@ def _class(cls: Node) -> Check:
     def check(engine, _focus, values):
         index = engine.index
         return [(v, _CLASS) for v in values
-                if _is_literal(v) or not index.is_instance(v, cls)]
+                if is_literal(v) or not index.is_instance(v, cls)]
     return check
 
 
@@ -369,7 +369,7 @@ def _datatype(datatype: Node) -> Check:
     expected = _PYTHON_TYPES.get(rule)
 
     def matches(v: Node) -> bool:
-        if not _is_literal(v):
+        if not is_literal(v):
             return False
         vd = v.datatype
         if vd is not None and str.__eq__(vd, rule):
@@ -397,10 +397,6 @@ _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     str(XSD.dateTime): (datetime,),
 }
 """The Python type rdflib gives a well-formed literal of each datatype pyshacl checks (others always pass)."""
-
-
-def _is_literal(v: Key) -> bool:
-    return type(v) is not str  # see cryokg.shacl.index: IRIs and blank nodes are keyed by plain strings
 
 
 def _node_kind(fits: Callable[[Key], bool]) -> Check:
@@ -432,7 +428,7 @@ def _range(bound: Node, component: URIRef, accept: Callable[[int], bool]) -> Che
     bound_is_string = isinstance(bound.value, str)
 
     def passes(v: Node) -> bool:
-        if not _is_literal(v) or isinstance(v.value, str) != bound_is_string:
+        if not is_literal(v) or isinstance(v.value, str) != bound_is_string:
             return False
         try:
             return accept(compare_literal(v, bound))
@@ -482,7 +478,7 @@ def _pattern(pattern: Node, flags: Node | None) -> Check:
 
 def _language_in(languages: list[str]) -> Check:
     def fits(v: Node) -> bool:
-        if not _is_literal(v) or not v.language:
+        if not is_literal(v) or not v.language:
             return False
         tag = v.language.lower()
         return any(tag == lang or tag.startswith(lang + "-") or lang == "*" for lang in languages)
@@ -496,7 +492,7 @@ def _unique_lang(_engine, _focus, values):
     seen: set[str] = set()
     duplicated: set[str] = set()
     for v in values:
-        if _is_literal(v) and v.language:
+        if is_literal(v) and v.language:
             tag = v.language.lower()
             (duplicated if tag in seen else seen).add(tag)
     # pyshacl reports each duplicated language once, without a value node.
