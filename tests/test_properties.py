@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from rdflib import Graph
+from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
 from tests.strategies import graphs
 
 from cryokg.parsing import parse_rdf
-from cryokg.serialize import FORMATS, to_turtle
+from cryokg.serialize import FORMATS, to_jsonld, to_ntriples, to_rdfxml, to_turtle
 
 PARSE_AS = {"turtle": "turtle", "ntriples": "ntriples", "jsonld": "jsonld", "rdfxml": "rdfxml"}
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -61,3 +61,17 @@ def test_serialisation_does_not_depend_on_insertion_order(graph: Graph) -> None:
         shuffled.add(triple)
     for fmt, writer in FORMATS.items():
         assert writer(shuffled) == writer(graph), fmt
+
+
+@pytest.mark.parametrize("writer", [to_turtle, to_ntriples, to_jsonld, to_rdfxml], ids=lambda w: w.__name__)
+@pytest.mark.parametrize("position", [0, 2], ids=["subject", "object"])
+def test_writers_refuse_blank_nodes(writer, position) -> None:
+    """A blank node has no stable name, so no writer can give the same bytes twice: each refuses it."""
+
+    triple = [URIRef("https://w3id.org/cryokg/id/x/s"), URIRef("https://w3id.org/cryokg/def/p"),
+              URIRef("https://w3id.org/cryokg/id/x/o")]
+    triple[position] = BNode()
+    graph = Graph()
+    graph.add(tuple(triple))
+    with pytest.raises(ValueError, match="blank nodes"):
+        writer(graph)

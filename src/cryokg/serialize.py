@@ -20,6 +20,7 @@ from rdflib.namespace import RDF, XSD
 
 from cryokg.gcpause import collector_paused
 from cryokg.namespaces import PREFIXES
+from cryokg.triple_table import subject_table
 
 __all__ = ["FORMATS", "serialize", "to_jsonld", "to_ntriples", "to_rdfxml", "to_turtle"]
 
@@ -60,20 +61,14 @@ def _sorted_objects(objects: list[Term]) -> list[Term]:
 
 
 def _grouped(graph: Graph) -> dict[URIRef, dict[URIRef, list[Term]]]:
-    """Subject -> predicate -> objects, in one pass; refuses blank nodes."""
-    table: dict[URIRef, dict[URIRef, list[Term]]] = {}
-    for s, p, o in graph:
-        if isinstance(s, BNode) or isinstance(p, BNode) or isinstance(o, BNode):
+    """Subject -> predicate -> objects (:func:`cryokg.triple_table.subject_table`); refuses blank nodes."""
+    table = subject_table(graph)
+    for s, predicates in table.items():
+        if isinstance(s, BNode):
             raise _blank_node_error()
-        predicates = table.get(s)
-        if predicates is None:
-            table[s] = {p: [o]}
-            continue
-        objects = predicates.get(p)
-        if objects is None:
-            predicates[p] = [o]
-        else:
-            objects.append(o)
+        for p, objects in predicates.items():
+            if isinstance(p, BNode) or any(isinstance(o, BNode) for o in objects):
+                raise _blank_node_error()
     return table
 
 

@@ -18,10 +18,11 @@ from collections.abc import Iterable, Sequence
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
-from rdflib.plugins.stores.memory import Memory
 from rdflib.term import Node
 
-__all__ = ["DataIndex", "Key", "Path", "key_of", "term_of"]
+from cryokg.triple_table import subject_table
+
+__all__ = ["DataIndex", "Key", "Path", "is_blank", "is_literal", "key_of", "term_of"]
 
 Path = tuple[str, "str | Path | tuple[Path, ...]"]
 """A compiled SHACL property path: ``("pred", iri text)``, ``("inv", path)``, ``("seq", paths)``, ``("alt", paths)``,
@@ -56,7 +57,7 @@ def term_of(key: Key) -> Node:
 
 
 def is_literal(key: Key) -> bool:
-    return type(key) is not str
+    return type(key) is not str  # IRIs and blank nodes are keyed by plain strings
 
 
 def is_blank(key: Key) -> bool:
@@ -67,50 +68,16 @@ def _distinct(nodes: Iterable[Key]) -> list[Key]:
     return list(dict.fromkeys(nodes))
 
 
-def _memory_index(graph: Graph) -> dict[Key, dict[Key, list[Key]]] | None:
-    """The subject index copied straight from rdflib's in-memory store, or None where that is not safe.
-
-    Iterating a ``Memory`` graph costs about 7 µs a triple, most of it working out each triple's contexts,
-    which validation never needs; the store's own subject -> predicate -> objects dictionaries hold the same
-    triples. They are used only when they hold exactly the graph's triples (a graph that shares its store
-    with other graphs has more there), so the result equals a plain scan.
-    """
-    store = graph.store
-    spo = getattr(store, "_Memory__spo", None) if type(store) is Memory else None
-    if not isinstance(spo, dict):
-        return None
-    out = {key_of(s): {str(p): [key_of(o) for o in objects] for p, objects in by_predicate.items() if objects}
-           for s, by_predicate in spo.items()}
-    if sum(len(objects) for by_predicate in out.values() for objects in by_predicate.values()) != len(graph):
-        return None
-    return {s: by_predicate for s, by_predicate in out.items() if by_predicate}
-
-
 class DataIndex:
     """Read-only look-ups over one rdflib graph (the graph must not change while the index is used)."""
 
     def __init__(self, graph: Graph) -> None:
-        self.graph = graph
-        self.out = _memory_index(graph) or self._scan(graph)
+        self.out: dict[Key, dict[str, list[Key]]] = {
+            key_of(s): {str(p): [key_of(o) for o in objects] for p, objects in by_predicate.items()}
+            for s, by_predicate in subject_table(graph).items()}
         self._inverse: dict[Key, dict[Key, list[Key]]] = {}
         self._supers: dict[Key, frozenset[Key]] = {}
         self._subs: dict[Key, frozenset[Key]] = {}
-
-    @staticmethod
-    def _scan(graph: Graph) -> dict[Key, dict[Key, list[Key]]]:
-        out: dict[Key, dict[Key, list[Key]]] = {}
-        for s, p, o in graph:
-            s, p, o = key_of(s), str(p), key_of(o)
-            by_predicate = out.get(s)
-            if by_predicate is None:
-                out[s] = {p: [o]}
-                continue
-            objects = by_predicate.get(p)
-            if objects is None:
-                by_predicate[p] = [o]
-            else:
-                objects.append(o)
-        return out
 
     def objects(self, subject: Key, predicate: str) -> Sequence[Key]:
         return self.out.get(subject, {}).get(predicate, _EMPTY)
