@@ -7,7 +7,7 @@ task switching to every request and cannot swallow errors.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 __all__ = ["CACHE_FLAG", "BodyLimit", "CorsGetOnly", "ResponseCache", "SecurityHeaders"]
@@ -146,10 +146,7 @@ resource format): :class:`ResponseCache` may then keep the response and serve it
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
     """The first value of request header *name* (what Starlette's ``request.headers.get`` returns)."""
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return value
-    return None
+    return _first(scope.get("headers", ()), name)
 
 
 def _etag_matches(header: bytes, etag: bytes) -> bool:
@@ -263,5 +260,5 @@ class ResponseCache:
         await self.app(scope, receive, capture)
 
 
-def _first(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+def _first(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return next((value for key, value in headers if key == name), None)
