@@ -141,7 +141,7 @@ def bench_real_build(runs: int, work: Path) -> dict:
 def bench_shacl(size: int, sources: Path, work: Path, *, iterations: int, jena_iterations: int,
                 with_pyshacl: bool) -> dict:
     from bench_shacl import JenaRunner, engine_run, inject_violations, write_inputs
-    from cryokg.sources import find_shape_files, load_files
+    from cryokg.sources.load import find_shape_files, load_files
 
     graph = load_files([*sorted((sources / "data").glob("*.ttl")), sources / "cryokg.ttl",
                         *sorted((sources / "vocab").glob("*.ttl"))]).graph
@@ -175,10 +175,10 @@ def bench_shacl(size: int, sources: Path, work: Path, *, iterations: int, jena_i
 
 def bench_profiles(sources: Path) -> dict:
     from bench_profile import check_query_cost, cprofile_top, shacl_by_shape
-    from cryokg.queries import load_catalogue
-    from cryokg.reasoning import entailments
-    from cryokg.sources import find_shape_files, load_sources
-    from cryokg.validation import load_shapes, validate_graph
+    from cryokg.answer.catalogue import load_catalogue
+    from cryokg.check.validation import load_shapes, validate_graph
+    from cryokg.release.reasoning import entailments
+    from cryokg.sources.load import find_shape_files, load_sources
 
     graph = load_sources(sources).graph
     shapes = load_shapes(find_shape_files(sources))

@@ -61,7 +61,7 @@ def inject_violations(graph: Graph, *, seed: int = 7, count: int = 4) -> Graph:
 
 def write_inputs(data: Graph, shapes_files: list[Path], folder: Path) -> tuple[Path, Path]:
     """The data as N-Triples and the shapes merged into one Turtle file, for both engines."""
-    from cryokg.serialize import to_ntriples
+    from cryokg.release.writers import to_ntriples
 
     folder.mkdir(parents=True, exist_ok=True)
     data_path, shapes_path = folder / "data.nt", folder / "shapes.ttl"
@@ -90,11 +90,11 @@ def result_set(report: Graph) -> set[Key]:
 
 
 def engine_run(data_path: Path, shapes_files: list[Path], *, iterations: int, engine: str) -> dict:
-    """:func:`cryokg.validation.validate_graph` with *engine* (``cryokg`` or ``pyshacl``), warm: data parsed once,
+    """:func:`cryokg.check.validation.validate_graph` with *engine* (``cryokg`` or ``pyshacl``), warm: data parsed once,
     then validated *iterations* times; the time of a run includes everything the engine does (its index, its
     pyoxigraph store for SHACL-SPARQL), nothing is kept between runs."""
-    from cryokg.parsing import parse_rdf
-    from cryokg.validation import load_shapes, validate_graph
+    from cryokg.check.validation import load_shapes, validate_graph
+    from cryokg.rdf.parsing import parse_rdf
 
     start = time.perf_counter()
     data = Graph()

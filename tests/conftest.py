@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cryokg.release import Release, assemble
+from cryokg.release.build import assemble
+from cryokg.release.model import Release
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "ontology"

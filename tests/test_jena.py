@@ -16,8 +16,8 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import RDF, SH
 
-from cryokg.sources import find_shape_files, load_sources
-from cryokg.validation import load_shapes, path_key, validate_graph
+from cryokg.check.validation import load_shapes, path_key, validate_graph
+from cryokg.sources.load import find_shape_files, load_sources
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "shapes"))
 import shapes_manifest as manifest

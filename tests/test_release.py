@@ -14,7 +14,7 @@ from rdflib.compare import isomorphic
 from tests.conftest import ROOT, SOURCES
 
 from cryokg import __version__
-from cryokg.release import build
+from cryokg.release.build import build
 
 RDF_FILES = {"cryokg.ttl": "turtle", "cryokg.nt": "nt", "cryokg.jsonld": "json-ld", "cryokg.rdf": "xml"}
 
@@ -123,7 +123,7 @@ def test_failed_build_leaves_previous_release(built: Path, tmp_path: Path) -> No
 
 def test_build_validation_runs_every_shape(release) -> None:
     """The build validates with every shape of the sources folder, the same results as `cryokg validate`."""
-    from cryokg.validation import validate_paths
+    from cryokg.check.validation import validate_paths
 
     _sources, full = validate_paths([SOURCES])
     assert release.validation.results == full.results

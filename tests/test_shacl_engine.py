@@ -1,9 +1,9 @@
-"""cryokg's SHACL engine (cryokg.shacl) against pyshacl, the reference: the same results on the release, on
+"""cryokg's SHACL engine (cryokg.check.shacl) against pyshacl, the reference: the same results on the release, on
 every shape example, on mutated synthetic graphs, and on shapes that use the Core features the project's own
 shapes do not (so the engine is right for users' shapes too). Where the engine cannot evaluate a shapes
 graph, validation falls back to pyshacl.
 
-Results are compared as multisets of :class:`cryokg.validation.ValidationResult` (severity, focus node, path,
+Results are compared as multisets of :class:`cryokg.check.validation.ValidationResult` (severity, focus node, path,
 component, message, named shape, value).
 """
 
@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
+from cryokg.check.shacl import Engine, compile_shapes
+from cryokg.check.shacl.index import DataIndex, term_of
+from cryokg.check.validation import ValidationOutcome, load_shapes, validate_graph
 from cryokg.errors import BadInput
-from cryokg.shacl import Engine, compile_shapes
-from cryokg.shacl.index import DataIndex, term_of
-from cryokg.sources import find_data_files, find_shape_files, load_files
-from cryokg.synth import generate
-from cryokg.validation import ValidationOutcome, load_shapes, validate_graph
+from cryokg.release.synth import generate
+from cryokg.sources.load import find_data_files, find_shape_files, load_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "shapes"))
 import shapes_manifest as manifest
@@ -303,7 +303,7 @@ def test_engine_compiles_the_project_shapes(project_shapes):
 
 def test_batched_sparql_constraints_equal_per_node_queries(project_shapes, synthetic):
     """One query per SHACL-SPARQL constraint gives the same results as one query per focus node."""
-    from cryokg.shacl.model import batchable
+    from cryokg.check.shacl.model import batchable
 
     model = compile_shapes(project_shapes)
     batched = [c for shape in model.shapes.values() for c in shape.sparql if c.batch]

@@ -13,11 +13,11 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import RDF
 
+from cryokg.check.validation import load_shapes, validate_graph
 from cryokg.cli import main
 from cryokg.namespaces import CRYO
-from cryokg.sources import find_shape_files, load_sources
-from cryokg.synth import generate, generate_parts, write_sources
-from cryokg.validation import load_shapes, validate_graph
+from cryokg.release.synth import generate, generate_parts, write_sources
+from cryokg.sources.load import find_shape_files, load_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 

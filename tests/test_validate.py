@@ -10,8 +10,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, SKOS
 
+from cryokg.check.validation import is_shapes_file, resolve_inputs, validate_paths
 from cryokg.cli import main
-from cryokg.validation import is_shapes_file, resolve_inputs, validate_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY = ROOT / "ontology"

@@ -44,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cryokg.report import write_report
-    from cryokg.validation import validate_paths
+    from cryokg.check.report import write_report
+    from cryokg.check.validation import validate_paths
 
     _sources, outcome = validate_paths(args.paths or None, engine=args.engine)
     write_report(outcome, sys.stdout, fmt=args.format)
