@@ -218,6 +218,6 @@ def run_cryokg(engine: str) -> Run:
         data_files, shapes_files = resolve_inputs([entry.data], [entry.shapes])
         data = load_files(data_files, any_rdf=True).graph
         shapes = load_shapes(shapes_files)
-        check_shapes(shapes, files=shapes_files)
+        check_shapes(shapes)  # not remembered (files=None): the check runs every time here
         return validate_graph(data, shapes, engine=engine).report, [data, shapes]
     return run
