@@ -365,7 +365,8 @@ def test_path_in_a_property_shape_sparql_constraint():
 ex:Path a sh:PropertyShape ; sh:targetClass cryo:ProcedureCode ;
     sh:path ( skos:broader [ sh:zeroOrMorePath skos:broader ] ) ;
     sh:sparql [ sh:prefixes ex:prefixes ; sh:message "not a code: {?value}" ;
-        sh:select \"\"\"SELECT $this ?value WHERE { $this $PATH ?value . FILTER NOT EXISTS { ?value a cryo:ProcedureCode } }\"\"\" ] .
+        sh:select \"\"\"SELECT $this ?value WHERE { $this $PATH ?value .
+            FILTER NOT EXISTS { ?value a cryo:ProcedureCode } }\"\"\" ] .
 """, format="turtle")
     outcome = validate_graph(feature_data(), shapes, engine="cryokg")
     assert {(r.focus, r.value) for r in outcome.results} >= {(EX + "code", EX + "device"), (EX + "other", EX + "device")}
