@@ -2,7 +2,8 @@
 
 - text: results grouped by focus node, each group headed by the file (and line) that describes the node, so a
   reader can go straight to the source;
-- json: the ``sh:ValidationReport`` as plain JSON (keys named after the SHACL terms), plus ``origin``;
+- json: the ``sh:ValidationReport`` as plain JSON (keys named after the SHACL terms, ``conforms`` as SHACL
+  defines it: false on a result of any severity), plus ``origin``;
 - turtle: the ``sh:ValidationReport`` graph itself (https://www.w3.org/TR/shacl/#validation-report).
 """
 

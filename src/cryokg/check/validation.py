@@ -19,7 +19,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from cryokg.errors import BadInput, SourceError
+from cryokg.errors import BadInput, EngineUnsupported, SourceError
 from cryokg.gcpause import collector_paused
 from cryokg.namespaces import prefixes_for
 from cryokg.rdf.parsing import parse_rdf
@@ -78,15 +78,18 @@ class ValidationOutcome:
 
     @property
     def conforms(self) -> bool:
-        """True when there is no Violation (warnings and infos do not break use)."""
-        return self.count("Violation") == 0
+        """``sh:conforms`` as SHACL defines it (3.6.1): true only when there is no result of any severity."""
+        return not self.results
 
     def passes(self, *, strict: bool = False) -> bool:
-        """Whether the outcome is acceptable: no Violation, and with *strict* no Warning either."""
-        return self.conforms and not (strict and self.count("Warning"))
+        """Whether the outcome is acceptable for use (exit status 0, a build writes): no Violation, and with
+        *strict* no Warning either. Warnings and infos make ``sh:conforms`` false but do not break use."""
+        return self.count("Violation") == 0 and not (strict and self.count("Warning"))
 
     def summary(self) -> str:
-        verdict = "conforms" if self.conforms else "DOES NOT CONFORM"
+        """``conforms`` (no result at all), ``no violations`` (warnings or infos only: sh:conforms is false,
+        but nothing breaks use) or ``DOES NOT CONFORM``, with the counts."""
+        verdict = "conforms" if self.conforms else "no violations" if self.passes() else "DOES NOT CONFORM"
         return (f"{verdict} ({self.count('Violation')} violations, {self.count('Warning')} warnings, "
                 f"{self.count('Info')} info; {len(self.shapes_files)} shapes files)")
 
@@ -121,8 +124,9 @@ def load_shapes(paths: list[Path]) -> Graph:
             raise SourceError(path, f"cannot read shapes: {getattr(exc, 'strerror', None) or exc}") from exc
         # Shapes legitimately use blank nodes (sh:property [...]), so they skip parse_turtle's blank-node rule
         # but still go through the one strict parser (errors name file, line and column; limits apply).
+        # Literals keep their lexical form: SHACL tells "true" from "1"^^xsd:boolean (sh:uniqueLang).
         for triple in parse_rdf(text.encode("utf-8"), fmt="turtle", name=str(path),
-                                base_iri=Path(path).resolve().as_uri()):
+                                base_iri=Path(path).resolve().as_uri(), normalize=False):
             shapes.add(triple)
         for prefix, namespace in _declared_prefixes(text).items():
             shapes.bind(prefix, namespace, override=False)
@@ -133,11 +137,18 @@ def _declared_prefixes(text: str) -> dict[str, str]:
     return dict(re.findall(r"(?im)^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>", text))
 
 
-def check_shapes(shapes: Graph) -> None:
+def check_shapes(shapes: Graph, *, files: list[Path] | None = None) -> None:
     """Validate the shapes themselves against SHACL-for-SHACL (https://www.w3.org/TR/shacl/#shacl-shacl).
 
     Raises :class:`BadInput` naming the first broken shape: bad shapes are bad input, not a data problem.
+    When *shapes* was loaded from *files*, a pass is remembered (:mod:`cryokg.check.shapes_cache`), keyed by the
+    files' bytes and pyshacl's version: the check runs pyshacl, which costs most of a cold ``cryokg validate``.
     """
+    from cryokg.check.shapes_cache import ShapesCheckCache
+
+    cache = ShapesCheckCache.for_files(files) if files else None
+    if cache is not None and cache.passed():
+        return
     from pyshacl.entrypoints import meta_validate
 
     conforms, report, _text = meta_validate(shapes, inference="none")
@@ -145,6 +156,8 @@ def check_shapes(shapes: Graph) -> None:
         first = next(iter(report.subjects(RDF.type, SH.ValidationResult)))
         raise BadInput(f"the shapes are not valid SHACL: {report.value(first, SH.focusNode)}: "
                        f"{report.value(first, SH.resultMessage)}")
+    if cache is not None:
+        cache.remember_pass()
 
 
 def path_key(graph: Graph, path: Node | None) -> str | None:
@@ -226,18 +239,24 @@ def validate_graph(data: Graph, shapes: Graph, *, shapes_files: list[Path] | Non
     if engine not in ENGINES:
         raise BadInput(f"unknown SHACL engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if engine != "pyshacl":
-        from cryokg.check.shacl import Engine, Unsupported, compile_shapes
+        from cryokg.check.shacl import Engine, IllFormed, Unsupported, compile_shapes
 
         try:
             model = compile_shapes(shapes)
-        except Unsupported as exc:
-            if engine == "cryokg":
-                raise BadInput(f"cryokg's SHACL engine cannot evaluate these shapes ({exc}); "
-                               "use --engine pyshacl") from exc
-        else:
             with collector_paused():
                 raw = Engine(model, data).validate()
-            return _outcome(_from_engine(raw, shapes), _engine_report(raw, shapes), shapes_files)
+        except IllFormed as exc:
+            raise BadInput(f"the shapes are not valid SHACL: {exc}") from exc
+        except Unsupported as exc:
+            if engine == "cryokg":
+                raise EngineUnsupported(f"cryokg's SHACL engine cannot evaluate these shapes ({exc}); "
+                                        "use --engine pyshacl") from exc
+            try:
+                return _validate_with_pyshacl(data, shapes, shapes_files=shapes_files, inplace=inplace)
+            except EngineUnsupported as fallback:
+                raise EngineUnsupported(f"neither engine can evaluate these shapes: cryokg's: {exc}; "
+                                        f"pyshacl: {fallback}") from fallback
+        return _outcome(_from_engine(raw, shapes), _engine_report(raw, shapes), shapes_files)
     return _validate_with_pyshacl(data, shapes, shapes_files=shapes_files, inplace=inplace)
 
 
@@ -246,10 +265,15 @@ def _validate_with_pyshacl(data: Graph, shapes: Graph, *, shapes_files: list[Pat
     from pyshacl import validate as shacl_validate  # imported here: it costs half a second, and is the fallback
 
     try:
+        # allow_warnings stays False: sh:conforms is false on a result of any severity (SHACL 3.6.1).
         _conforms, report, _text = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True,
-                                                  allow_warnings=True, inplace=inplace)
+                                                  inplace=inplace)
     except Exception as exc:  # pyshacl reports bad shapes with its own exception types
+        if isinstance(exc, NotImplementedError) or "not currently supported" in str(exc):
+            raise EngineUnsupported(f"pyshacl cannot evaluate these shapes: {exc}") from exc
         raise BadInput(f"the shapes could not be used: {exc}") from exc
+    if not isinstance(report, Graph):  # pyshacl returns its ValidationFailure in place of a report
+        raise BadInput(f"the shapes could not be used: {report}")
     results = []
     # Only the report's own sh:result nodes: results nested under sh:detail explain a parent, they are not
     # results of their own (https://www.w3.org/TR/shacl/#results-detail).
@@ -324,8 +348,13 @@ def _origins(sources: SourceSet) -> dict[str, str | None]:
     return places
 
 
-def resolve_inputs(paths: list[Path] | None = None) -> tuple[list[Path], list[Path]]:
+def resolve_inputs(paths: list[Path] | None = None,
+                   shapes_paths: list[Path] | None = None) -> tuple[list[Path], list[Path]]:
     """Split the command line's PATHs into (data files, shapes files).
+
+    With *shapes_paths* (``--shapes FILE``, repeatable) the roles are explicit: every PATH is data (a folder
+    gives its data files), and the shapes are exactly *shapes_paths*, so one file can be both (as in the W3C
+    SHACL test suite, where each test file holds data, shapes and the expected report). Without them:
 
     - no PATH: the project's ``ontology/`` folder;
     - a folder is searched like ``ontology/`` (``*.ttl``, ``vocab/*.ttl``, ``data/*.ttl``, ``mappings/``) and
@@ -335,6 +364,21 @@ def resolve_inputs(paths: list[Path] | None = None) -> tuple[list[Path], list[Pa
     """
     data: list[Path] = []
     shapes: list[Path] = []
+    if shapes_paths:
+        for path in [Path(p) for p in shapes_paths]:
+            if not path.is_file():
+                raise BadInput(f"{path}: no such shapes file")
+            shapes.append(path)
+        for path in [Path(p) for p in (paths or [DEFAULT_SOURCES])]:
+            if path.is_dir():
+                data.extend(find_data_files(path))
+            elif path.is_file():
+                data.append(path)
+            else:
+                raise BadInput(f"{path}: no such file or folder")
+        if not data:
+            raise BadInput("no data files to validate (give a data file or a sources folder)")
+        return sorted(dict.fromkeys(data)), list(dict.fromkeys(shapes))
     for path in [Path(p) for p in (paths or [DEFAULT_SOURCES])]:
         if path.is_dir():
             data.extend(find_data_files(path))
@@ -352,7 +396,7 @@ def resolve_inputs(paths: list[Path] | None = None) -> tuple[list[Path], list[Pa
     return sorted(dict.fromkeys(data)), sorted(dict.fromkeys(shapes))
 
 
-def validate_paths(paths: list[Path] | None = None, *, check_meta: bool = True,
+def validate_paths(paths: list[Path] | None = None, *, shapes: list[Path] | None = None, check_meta: bool = True,
                    engine: str = "auto") -> tuple[SourceSet, ValidationOutcome]:
     """Load the data and shapes named by *paths* (see :func:`resolve_inputs`) and validate.
 
@@ -360,14 +404,14 @@ def validate_paths(paths: list[Path] | None = None, *, check_meta: bool = True,
     error. Unreadable files and shapes that are not valid SHACL raise :class:`BadInput`.
 
     >>> _sources, outcome = validate_paths()
-    >>> outcome.conforms
-    True
+    >>> outcome.passes(), outcome.conforms  # no Violation; warnings and infos make sh:conforms false
+    (True, False)
     """
-    data_files, shape_files = resolve_inputs(paths)
-    sources = load_files(data_files)
-    shapes = load_shapes(shape_files)
+    data_files, shape_files = resolve_inputs(paths, shapes)
+    sources = load_files(data_files, any_rdf=True)
+    shapes_graph = load_shapes(shape_files)
     if check_meta:
-        check_shapes(shapes)
-    outcome = validate_graph(sources.graph, shapes, shapes_files=shape_files, engine=engine)
+        check_shapes(shapes_graph, files=shape_files)
+    outcome = validate_graph(sources.graph, shapes_graph, shapes_files=shape_files, engine=engine)
     outcome.origins = _origins(sources)
     return sources, outcome

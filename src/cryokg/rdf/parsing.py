@@ -50,10 +50,12 @@ _POSITION = re.compile(r"line (\d+) between columns (\d+)")
 Term = URIRef | Literal | BNode
 
 
-def rdflib_term(term: object) -> Term | None:
+def rdflib_term(term: object, *, normalize: bool = True) -> Term | None:
     """A pyoxigraph term as the rdflib term the rest of cryokg uses (the one converter, used by the parser,
     the embedded store, the web server and publish): ``xsd:string`` literals become plain literals, as in the
-    sources; an RDF-star quoted triple is shown as text; ``None`` (an unbound variable) stays ``None``."""
+    sources; an RDF-star quoted triple is shown as text; ``None`` (an unbound variable) stays ``None``.
+    With *normalize* false a typed literal keeps its lexical form (``"1"^^xsd:boolean`` stays ``"1"``, which
+    rdflib would write ``"true"``): SHACL tells the two apart (``sh:uniqueLang`` is activated by ``true`` only)."""
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
@@ -65,7 +67,7 @@ def rdflib_term(term: object) -> Term | None:
             return Literal(term.value, lang=term.language)
         if term.datatype.value == str(XSD.string):
             return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
+        return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=normalize)
     if isinstance(term, ox.Triple):
         return Literal(str(term))
     raise TypeError(f"unexpected pyoxigraph term {term!r}")
@@ -149,8 +151,9 @@ def _check_xml(data: bytes, name: str) -> None:
 
 
 def parse_rdf(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_iri: str | None = None,
-              max_bytes: int = MAX_BYTES) -> Iterator[tuple[Term, URIRef, Term]]:
-    """Parse *data* strictly and yield rdflib triples (quads' graph names are dropped).
+              max_bytes: int = MAX_BYTES, normalize: bool = True) -> Iterator[tuple[Term, URIRef, Term]]:
+    """Parse *data* strictly and yield rdflib triples (quads' graph names are dropped); *normalize*: see
+    :func:`rdflib_term`.
 
     Raises :class:`SourceError` naming *name*, line and column on bad input, on input over *max_bytes*,
     on JSON-LD nested deeper than :data:`MAX_JSON_DEPTH`, on RDF/XML with a DTD or nested deeper than
@@ -181,4 +184,5 @@ def parse_rdf(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_i
     except (ValueError, OSError) as exc:
         raise SourceError(name, f"cannot parse {fmt}: {exc}") from None
     for quad in quads:
-        yield rdflib_term(quad.subject), URIRef(quad.predicate.value), rdflib_term(quad.object)  # type: ignore[misc]
+        yield (rdflib_term(quad.subject), URIRef(quad.predicate.value),  # type: ignore[misc]
+               rdflib_term(quad.object, normalize=normalize))

@@ -156,7 +156,7 @@ def build(sources_dir: Path = DEFAULT_SOURCES, out: Path = Path("build"), *,
     release = assemble(sources_dir, base=base, progress=progress)
     from cryokg.check.validation import ValidationFailed
 
-    if release.validation is not None and not release.validation.conforms:
+    if release.validation is not None and not release.validation.passes():
         raise ValidationFailed(release.validation)
     progress("writing")
     start = time.perf_counter()

@@ -140,8 +140,11 @@ def _prefixes(text: str) -> dict[str, str]:
     return dict(re.findall(r"@prefix\s+([\w.-]*):\s*<([^>]*)>", text))
 
 
-def load_files(paths: Iterable[Path], *, base: str = DEFAULT_BASE) -> SourceSet:
-    """Load the given Turtle and SSSOM files into one graph, remembering where each subject is described."""
+def load_files(paths: Iterable[Path], *, base: str = DEFAULT_BASE, any_rdf: bool = False) -> SourceSet:
+    """Load the given Turtle and SSSOM files into one graph, remembering where each subject is described.
+
+    *any_rdf* takes RDF as others write it, for ``cryokg validate``: blank nodes are allowed (the sources' rule
+    against them is about reproducible releases) and relative IRIs resolve against the file's own URI."""
     from cryokg.sources.sssom import load_sssom  # local import: mappings imports this module's helpers
 
     graph = Graph()
@@ -154,7 +157,9 @@ def load_files(paths: Iterable[Path], *, base: str = DEFAULT_BASE) -> SourceSet:
             prefixes: dict[str, str] = {}
         else:
             text = _read_text(path)
-            triples = list(parse_turtle(path, text, fmt=RDF_SUFFIXES.get(path.suffix, "turtle")))
+            fmt = RDF_SUFFIXES.get(path.suffix, "turtle")
+            triples = (list(parse_rdf(text.encode("utf-8"), fmt=fmt, name=str(path), base_iri=path.resolve().as_uri()))
+                       if any_rdf else list(parse_turtle(path, text, fmt=fmt)))
             lines = _subject_lines(text)
             prefixes = _prefixes(text)
         seen: set[URIRef] = set()

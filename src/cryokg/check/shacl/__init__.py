@@ -7,6 +7,6 @@ reference directly.
 """
 
 from cryokg.check.shacl.engine import Engine, RawResult, report_graph
-from cryokg.check.shacl.model import Unsupported, compile_shapes
+from cryokg.check.shacl.model import IllFormed, Unsupported, compile_shapes
 
-__all__ = ["Engine", "RawResult", "Unsupported", "compile_shapes", "report_graph"]
+__all__ = ["Engine", "IllFormed", "RawResult", "Unsupported", "compile_shapes", "report_graph"]

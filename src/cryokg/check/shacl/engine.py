@@ -4,8 +4,10 @@ Core constraints are dictionary look-ups; conformance of a node to a shape used 
 ``sh:or``, ``sh:xone``, ``sh:not`` or ``sh:qualifiedValueShape`` is computed once per (shape, node) and
 remembered, because the same assignment or code is checked again for every nerve or family that points to it.
 SHACL-SPARQL constraints run on an embedded pyoxigraph store holding the same triples, with ``$this``
-pre-bound through pyoxigraph's substitutions (SEP-0007, the pre-binding SHACL 5.3.1 describes); the rows are
-read the way pyshacl reads them, so messages and values come out the same.
+pre-bound by writing the focus node into the query (:func:`cryokg.check.shacl.sparql.prebind`; pyoxigraph's
+``substitutions`` bind only at the top of the query, which is not SHACL's pre-binding), or, where that gives
+the same answer, one query for all focus nodes; the rows are read the way pyshacl reads them, so messages and
+values come out the same.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
 from cryokg.check.shacl.index import DataIndex, Key, key_of, term_of
-from cryokg.check.shacl.model import CLOSED, Shape, ShapesModel, SparqlConstraint
+from cryokg.check.shacl.model import CLOSED, SHAPES_GRAPH, Shape, ShapesModel, SparqlConstraint, Unsupported
+from cryokg.check.shacl.sparql import prebind
 from cryokg.rdf.parsing import oxigraph_term, rdflib_term
 
 __all__ = ["Engine", "RawResult", "report_graph"]
@@ -99,8 +102,9 @@ class Engine:
                                 _messages(shape, component))
         for constraint in shape.sparql:
             yield from self._sparql(shape, constraint, focus)
-        for prop in shape.properties:
-            yield from self._check(prop, focus)
+        for prop in shape.properties:  # a property shape's own property shapes apply to each of its value nodes
+            for value in values:
+                yield from self._check(prop, value)
 
     # --- SHACL-SPARQL -------------------------------------------------------------------------------------------
 
@@ -120,8 +124,14 @@ class Engine:
                     if this is not None:
                         rows.setdefault(key_of(this), []).append(solution)
             return rows.get(focus, [])
-        return self._solutions(self.store().query(constraint.query,
-                                                  substitutions={ox.Variable("this"): self._ox(focus)}))
+        text = _sparql_term(focus)
+        if text is not None:
+            return self._solutions(self.store().query(prebind(constraint.query, {"this": text})))
+        if constraint.batch:  # pyoxigraph's top-level binding is pre-binding for these queries (see batchable)
+            return self._solutions(self.store().query(constraint.query,
+                                                      substitutions={ox.Variable("this"): self._ox(focus)}))
+        raise Unsupported(f"SPARQL constraint {constraint.node} needs $this pre-bound to the blank node {focus}, "
+                          "which has no SPARQL syntax to substitute")
 
     def _solutions(self, solutions) -> list[dict[str, Node]]:
         names = [v.value for v in solutions.variables]
@@ -171,6 +181,10 @@ class Engine:
             # ox.parse keeps blank node labels (Store.load and bulk_load rename them), so a blank focus node
             # pre-bound as $this is the same node in the store.
             store.extend(ox.parse("".join(lines).encode("utf-8"), ox.RdfFormat.N_TRIPLES))
+            if any(c.shapes_graph for shape in self.model.shapes.values() for c in shape.sparql):
+                shapes = "".join(f"{_shape_nt(s)} {_shape_nt(p)} {_shape_nt(o)} <{SHAPES_GRAPH}> .\n"
+                                 for s, p, o in self.model.graph)
+                store.extend(ox.parse(shapes.encode("utf-8"), ox.RdfFormat.N_QUADS))
             self._store = store
         return self._store
 
@@ -207,6 +221,34 @@ class Engine:
 
 
 _XSD_STRING = str(XSD.string)
+_IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def _sparql_term(key: Key) -> str | None:
+    """*key* in SPARQL syntax, to substitute for a pre-bound variable; ``None`` for a blank node (or an IRI that
+    SPARQL cannot write)."""
+    if type(key) is str:
+        if key.startswith("_:") or _IRI_UNSAFE.search(key):
+            return None
+        return f"<{key}>"
+    text = str(key).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    if key.language:
+        return f'"{text}"@{key.language}'
+    if key.datatype is not None:
+        return f'"{text}"^^<{key.datatype}>'
+    return f'"{text}"'
+
+
+def _shape_nt(term: Node) -> str:
+    """A shapes-graph term in N-Triples; its blank nodes get labels of their own (``s`` + id), apart from the
+    data's."""
+    if isinstance(term, BNode):
+        return f"_:s{term}"
+    if isinstance(term, Literal):
+        return _sparql_term(term)  # type: ignore[return-value]
+    return f"<{term}>"
+
+
 _ZERO_LENGTH = re.compile(r"[^\s{(]\s*[*?](?![A-Za-z_0-9])").search
 """A ``*`` or ``?`` path modifier (a ``?`` not starting a variable name), which can match with zero steps."""
 
@@ -238,8 +280,8 @@ def report_graph(results: list[RawResult], shapes: Graph) -> Graph:
     report = Graph()
     root = BNode()
     report.add((root, RDF.type, SH.ValidationReport))
-    conforms = not any(r.severity == SH.Violation for r in results)
-    report.add((root, SH.conforms, Literal(conforms, datatype=XSD.boolean)))
+    # Any result, whatever its severity, means the data does not conform (https://www.w3.org/TR/shacl/#conforms).
+    report.add((root, SH.conforms, Literal(not results, datatype=XSD.boolean)))
     for r in results:
         node = BNode()
         report.add((root, SH.result, node))
@@ -251,8 +293,7 @@ def report_graph(results: list[RawResult], shapes: Graph) -> Graph:
         if r.value is not None:
             report.add((node, SH.value, r.value))
         if r.path is not None:
-            report.add((node, SH.resultPath, r.path))
-            _copy_blank(shapes, r.path, report)
+            report.add((node, SH.resultPath, _write_path(report, r)))
         if r.source_constraint is not None:
             report.add((node, SH.sourceConstraint, r.source_constraint))
         for message in r.messages:
@@ -260,14 +301,35 @@ def report_graph(results: list[RawResult], shapes: Graph) -> Graph:
     return report
 
 
-def _copy_blank(source: Graph, node: Node, target: Graph) -> None:
-    todo = [node]
-    seen: set[Node] = set()
-    while todo:
-        current = todo.pop()
-        if not isinstance(current, BNode) or current in seen:
-            continue
-        seen.add(current)
-        for p, o in source.predicate_objects(current):
-            target.add((current, p, o))
-            todo.append(o)
+def _write_path(report: Graph, result: RawResult) -> Node:
+    """The result path as a SHACL path in *report*: written from the compiled path, so only the triples that make
+    the path are copied (a shapes-graph node may say more, W3C suite core/path/path-strange-001)."""
+    if result.component is CLOSED or result.shape.path is None or isinstance(result.path, URIRef):
+        return result.path  # type: ignore[return-value]
+    return _path_node(report, result.shape.path)
+
+
+_PATH_PREDICATES = {"inv": SH.inversePath, "star": SH.zeroOrMorePath, "plus": SH.oneOrMorePath,
+                    "opt": SH.zeroOrOnePath}
+
+
+def _path_node(report: Graph, path) -> Node:
+    kind, arg = path
+    if kind == "pred":
+        return URIRef(arg)
+    if kind in ("seq", "alt"):
+        items = [_path_node(report, p) for p in arg]
+        head: Node = RDF.nil
+        for item in reversed(items):
+            cell = BNode()
+            report.add((cell, RDF.first, item))
+            report.add((cell, RDF.rest, head))
+            head = cell
+        if kind == "seq":
+            return head
+        node = BNode()
+        report.add((node, SH.alternativePath, head))
+        return node
+    node = BNode()
+    report.add((node, _PATH_PREDICATES[kind], _path_node(report, arg)))
+    return node

@@ -1,10 +1,13 @@
 """Shapes compiled from a shapes graph into plain objects, each constraint into one small check function.
 
 What the engine evaluates is stated here and nowhere else: the SHACL Core components except
-``sh:lessThan``/``sh:lessThanOrEquals``, and SHACL-SPARQL constraints (``sh:sparql`` with ``sh:select``).
+``sh:lessThan``/``sh:lessThanOrEquals``, and SHACL-SPARQL constraints (``sh:sparql`` with ``sh:select``;
+``$this``, ``$currentShape`` and ``$shapesGraph`` pre-bound, ``$PATH`` substituted).
 A shapes graph that uses anything else (SHACL-AF rules, custom constraint components, SPARQL-based targets,
-``sh:shapesGraph`` in queries, recursive shapes) raises :class:`Unsupported`, and validation falls back to
-pyshacl, the reference engine. The checks mirror pyshacl's semantics where the specification leaves room
+``sh:shapesGraph``, recursive shapes, ``$currentShape`` of a blank shape) raises :class:`Unsupported`, and
+validation falls back to pyshacl, the reference engine. A shapes graph that breaks a rule of SHACL the engine
+relies on (forbidden SPARQL, 5.3.1.1; a query that does not parse) raises :class:`IllFormed`: no engine should
+answer for it. The checks mirror pyshacl's semantics where the specification leaves room
 (literal comparison, ``sh:uniqueLang`` reporting, SPARQL result rows), so both engines report the same results.
 """
 
@@ -16,18 +19,29 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from cryokg.check.shacl.index import Key, Path, is_blank, is_literal, key_of
+from cryokg.check.shacl.sparql import batchable, forbidden, prebind, uses
 
-__all__ = ["CLOSED", "Check", "Shape", "ShapesModel", "SparqlConstraint", "Unsupported", "compile_shapes"]
+__all__ = ["CLOSED", "SHAPES_GRAPH", "Check", "IllFormed", "Shape", "ShapesModel", "SparqlConstraint", "Unsupported",
+           "batchable", "compile_shapes", "path_sparql"]
 
 
 class Unsupported(Exception):
     """The shapes use a feature this engine does not evaluate; the caller falls back to pyshacl."""
+
+
+class IllFormed(Exception):
+    """The shapes break a rule of SHACL (e.g. SPARQL that 5.3.1.1 forbids): bad input, for every engine."""
+
+
+SHAPES_GRAPH = "urn:x-cryokg:shapes-graph"
+"""The name of the graph the engine's pyoxigraph store holds the shapes graph in, for ``$shapesGraph``."""
 
 
 Finding = tuple[Node | None, URIRef]
@@ -40,9 +54,13 @@ Check = Callable[["object", Node, list[Node]], Iterable[Finding]]
 class SparqlConstraint:
     node: Node
     query: str
+    """The query as it runs: prefixes declared, ``$PATH``, ``$currentShape`` and ``$shapesGraph`` substituted;
+    ``$this`` still free (pre-bound per focus node by the engine)."""
     messages: tuple[Literal, ...]
     batch: bool = False
     """The query can run once for all focus nodes (see :func:`batchable`) instead of once per focus node."""
+    shapes_graph: bool = False
+    """The query reads the shapes graph (``$shapesGraph``)."""
 
 
 @dataclass(eq=False)
@@ -180,8 +198,10 @@ class _Compiler:
             deactivated=bool(isinstance(deactivated, Literal) and deactivated.value is True),
         )
         shape.checks = list(self.checks(node, property_shape=path_node is not None))
-        for constraint in g.objects(node, SH.sparql):
-            shape.sparql.append(self.sparql(constraint))
+        for constraint in sorted(g.objects(node, SH.sparql), key=str):
+            compiled = self.sparql(constraint, shape)
+            if compiled is not None:
+                shape.sparql.append(compiled)
         shape.properties = [self.shape(p) for p in sorted(g.objects(node, SH.property), key=str)]
         return shape
 
@@ -228,7 +248,8 @@ class _Compiler:
         for languages in g.objects(node, SH.languageIn):
             yield _language_in([str(x).lower() for x in self.items(languages)])
         for unique in g.objects(node, SH.uniqueLang):
-            if property_shape and isinstance(unique, Literal) and unique.value is True:
+            # Only the literal true activates it, not "1"^^xsd:boolean (W3C suite, core/property/uniqueLang-002).
+            if property_shape and unique == _TRUE and str(unique) == "true":
                 yield _unique_lang
         for other in g.objects(node, SH.equals):
             yield _equals(str(other))
@@ -269,84 +290,85 @@ class _Compiler:
         return _qualified(shape, siblings, int(low) if low is not None else None,
                           int(high) if high is not None else None)
 
-    def sparql(self, node: Node) -> SparqlConstraint:
+    def sparql(self, node: Node, shape: Shape) -> SparqlConstraint | None:
+        """Compile one ``sh:sparql`` constraint of *shape* (``None`` when it is deactivated)."""
         g = self.g
+        deactivated = self.one(node, SH.deactivated)
+        if isinstance(deactivated, Literal) and deactivated.value is True:
+            return None
         select = self.one(node, SH.select)
         if not isinstance(select, Literal):
             raise Unsupported(f"SPARQL constraint {node} without sh:select")
         text = str(select)
-        if re.search(r"[$?]shapesGraph\b", text) or re.search(r"[$?]PATH\b", text):
-            raise Unsupported(f"SPARQL constraint {node} uses $shapesGraph or $PATH")
-        deactivated = self.one(node, SH.deactivated)
-        if isinstance(deactivated, Literal) and deactivated.value is True:
-            raise Unsupported(f"deactivated SPARQL constraint {node}")
-        header = "".join(f"PREFIX {prefix}: <{namespace}>\n"
-                         for prefix, namespace in self.declared_prefixes(node))
-        return SparqlConstraint(node=node, query=header + text, batch=batchable(text),
+        problem = forbidden(text)
+        if problem is not None:
+            raise IllFormed(f"SPARQL constraint {node} uses {problem}, which SHACL forbids in SHACL-SPARQL "
+                            "(https://www.w3.org/TR/shacl/#pre-binding)")
+        batch = batchable(text)
+        fixed: dict[str, str] = {}
+        if uses(text, "PATH"):
+            if shape.path is None:
+                raise IllFormed(f"SPARQL constraint {node} uses $PATH in a node shape")
+            fixed["PATH"] = path_sparql(shape.path)
+        if uses(text, "currentShape"):
+            if not isinstance(shape.node, URIRef):
+                raise Unsupported(f"SPARQL constraint {node} uses $currentShape of a blank node shape")
+            fixed["currentShape"] = f"<{shape.node}>"
+        if uses(text, "shapesGraph"):
+            fixed["shapesGraph"] = f"<{SHAPES_GRAPH}>"
+        if fixed:
+            text = prebind(text, fixed)
+        prefixes, unresolved = self.declared_prefixes(node)
+        query = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in prefixes) + text
+        try:
+            _EMPTY_STORE.query(query)
+        except SyntaxError as exc:
+            if unresolved:
+                raise Unsupported(f"SPARQL constraint {node} does not parse ({exc}); its sh:prefixes import "
+                                  f"{', '.join(sorted(unresolved))}, which the shapes graph does not hold") from exc
+            raise IllFormed(f"SPARQL constraint {node}: the query does not parse: {exc}") from exc
+        return SparqlConstraint(node=node, query=query, batch=batch, shapes_graph="shapesGraph" in fixed,
                                 messages=tuple(m for m in g.objects(node, SH.message) if isinstance(m, Literal)))
 
-    def declared_prefixes(self, node: Node) -> list[tuple[str, str]]:
-        """The prefixes ``sh:prefixes`` points to, through ``sh:declare`` (SHACL 5.2.1), sorted for stable text."""
+    def declared_prefixes(self, node: Node) -> tuple[list[tuple[str, str]], set[str]]:
+        """The prefixes ``sh:prefixes`` points to, through ``sh:declare`` (SHACL 5.2.1), sorted for stable text,
+        following ``owl:imports`` within the shapes graph (W3C suite, sparql/node/prefixes-001); and the
+        imported IRIs the shapes graph says nothing about (the engine does not fetch documents)."""
         found = []
-        for source in self.g.objects(node, SH.prefixes):
+        unresolved: set[str] = set()
+        todo = list(self.g.objects(node, SH.prefixes))
+        seen: set[Node] = set()
+        while todo:
+            source = todo.pop()
+            if source in seen:
+                continue
+            seen.add(source)
+            if next(iter(self.g.predicate_objects(source)), None) is None:
+                unresolved.add(str(source))
             for declaration in self.g.objects(source, SH.declare):
                 prefix, namespace = self.g.value(declaration, SH.prefix), self.g.value(declaration, SH.namespace)
                 if prefix is not None and namespace is not None:
                     found.append((str(prefix), str(namespace)))
-        return sorted(set(found))
+            todo.extend(self.g.objects(source, OWL.imports))
+        return sorted(set(found)), unresolved
 
 
-# --- SHACL-SPARQL: when one query can serve every focus node -----------------------------------------------------
-
-_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
-                     r"|'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*|[$?][A-Za-z_0-9]+|[A-Za-z_][A-Za-z_0-9]*|\S")
-_NOT_IN_BATCH = frozenset({"UNION", "MINUS", "VALUES", "SERVICE", "GRAPH", "BIND", "SELECT", "GROUP",
-                           "HAVING", "ORDER", "LIMIT", "OFFSET", "COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE",
-                           "GROUP_CONCAT", "FROM", "LATERAL"})
+_TRUE = Literal(True)
+_EMPTY_STORE = ox.Store()
+"""Queries are parsed (run on no data) when the shapes are compiled, so a broken one is found then."""
 
 
-def batchable(select: str) -> bool:
-    """Whether running *select* once with ``$this`` free, then taking each focus node's rows, gives exactly what
-    pre-binding ``$this`` per focus node gives (SHACL 5.3.1).
-
-    It does when the query projects ``$this`` (or ``*``) and its WHERE clause is one basic graph pattern (triple
-    patterns and property paths) that mentions ``$this`` outside any filter or optional part, plus filters
-    (``EXISTS`` and ``NOT EXISTS`` included) and ``OPTIONAL`` parts: the required pattern then binds ``$this``
-    in every solution, a join or left join does not depend on the order it binds in, and a filter sees the
-    same solution either way. Anything else (``UNION``, ``MINUS``, ``VALUES``, ``BIND``, sub-selects,
-    grouping, slicing) keeps the per-node query.
-    pyoxigraph plans a property path followed by ``FILTER NOT EXISTS`` as an uncorrelated anti-join, so the
-    per-node query costs time proportional to the whole graph; one query per constraint does not.
-    (A zero-length path can match a pre-bound node that is not in the graph at all; the engine keeps the
-    per-node query for such focus nodes, see :meth:`cryokg.check.shacl.engine.Engine.sparql_rows`.)
-    """
-    tokens = [t for t in _TOKENS.findall(select) if not t.startswith("#")]
-    upper = [t.upper() for t in tokens]
-    if "WHERE" not in upper:
-        return False
-    where = upper.index("WHERE")
-    head, body = tokens[:where], tokens[where + 1:]
-    if not any(t in ("$this", "?this", "*") for t in head):
-        return False
-    depth, parens, this_in_pattern, previous = 0, 0, False, ""
-    for token in body:
-        word = token.upper()
-        if word in _NOT_IN_BATCH:
-            return False
-        if token == "{":
-            if depth >= 1 and previous not in ("EXISTS", "OPTIONAL"):
-                return False
-            depth += 1
-        elif token == "}":
-            depth -= 1
-        elif token == "(":
-            parens += 1
-        elif token == ")":
-            parens -= 1
-        elif token in ("$this", "?this") and depth == 1 and parens == 0:
-            this_in_pattern = True
-        previous = word
-    return this_in_pattern and depth == 0
+def path_sparql(path: Path) -> str:
+    """A compiled property path in SPARQL syntax, for ``$PATH`` (SHACL 5.3.1.2)."""
+    kind, arg = path
+    if kind == "pred":
+        return f"<{arg}>"
+    if kind == "inv":
+        return f"^({path_sparql(arg)})"  # type: ignore[arg-type]
+    if kind in ("seq", "alt"):
+        joint = "/" if kind == "seq" else "|"
+        return "(" + joint.join(path_sparql(p) for p in arg) + ")"  # type: ignore[arg-type, union-attr]
+    return f"({path_sparql(arg)})" + {"star": "*", "plus": "+", "opt": "?"}[kind]  # type: ignore[arg-type]
 
 
 # --- the checks --------------------------------------------------------------------------------------------------
