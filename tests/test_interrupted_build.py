@@ -27,6 +27,8 @@ from tests.conftest import SOURCES
 
 from cryokg.release.atomic import clean_leftovers
 
+pytestmark = pytest.mark.slow
+
 # (stage announced by --verbose, then either seconds to wait or "files:N/D" = until N/D of the files are staged)
 KILL_POINTS = [
     ("loading", 0.0), ("reasoning", 0.0), ("validating", 0.0), ("validating", 0.3),

@@ -25,6 +25,8 @@ from cryokg.check.validation import load_shapes
 from cryokg.cli import main
 from cryokg.errors import BadInput
 
+pytestmark = pytest.mark.slow  # property-based: hundreds of generated inputs
+
 LIBRARY = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 CLI = settings(max_examples=20, deadline=None, derandomize=True, database=None,

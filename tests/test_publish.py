@@ -283,6 +283,7 @@ def test_changed_label_is_found_by_content_and_catalogue(oxigraph, release_dir: 
     assert not result.ok()
 
 
+@pytest.mark.external  # starts its own Virtuoso
 def test_a_cut_short_read_back_is_not_a_mismatch(release: Release, release_dir: Path, tmp_path: Path, capsys) -> None:
     """Virtuoso cuts answers at ResultSetMaxRows, the graph read-back too: verify what came back, say so."""
     limit = len(release.asserted) // 2

@@ -69,6 +69,7 @@ def synthetic() -> Graph:
     return generate(triples=1_500, seed=3)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_mutated_synthetic_graphs_same_results(synthetic, project_shapes, data):
@@ -235,6 +236,7 @@ def test_feature_shapes_same_results():
         <= blank, blank
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(graphs(max_nodes=10))
 def test_random_graphs_same_results(graph):

@@ -22,6 +22,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import w3c_shacl as suite
 
+pytestmark = pytest.mark.slow
+
 ENGINES = ("cryokg", "auto", "pyshacl")
 
 _ILL_FORMED_PATH = ("refused", "the path node is both a list and an sh:inversePath whose value is a one-member "

@@ -33,6 +33,8 @@ import pytest
 from rdflib import Graph, URIRef
 from tests.stores import free_port
 
+pytestmark = pytest.mark.slow
+
 REQUESTS = 5_000
 CONCURRENCY = 50
 WARM_UP = 300
