@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph
 from rdflib.namespace import RDF
 
 from cryokg.gcpause import collector_paused
 from cryokg.namespaces import DEFAULT_BASE, curie
+from cryokg.rdf.rebase import rebase_rdflib
 from cryokg.release.atomic import staging_dir, swap_in
 from cryokg.release.exports.artifacts import diagram_artifacts, export_artifacts
 from cryokg.release.model import Release
@@ -45,20 +46,8 @@ class BuildResult:
 
 
 def rebase(graph: Graph, base: str, *, old: str = DEFAULT_BASE) -> Graph:
-    """Rewrite every IRI under *old* to the same path under *base* (``--base-iri``)."""
-    if base == old:
-        return graph
-    def move(term):
-        # IRIs, and literals that spell out one of our IRIs (e.g. vann:preferredNamespaceUri)
-        if not str(term).startswith(old):
-            return term
-        if isinstance(term, URIRef):
-            return URIRef(base + str(term)[len(old):])
-        return Literal(base + str(term)[len(old):], lang=term.language, datatype=term.datatype)
-    result = Graph()
-    for s, p, o in graph:
-        result.add((move(s), move(p), move(o)))
-    return result
+    """Move every IRI under *old* to the same path under *base* (``--base-iri``; :mod:`cryokg.rdf.rebase`)."""
+    return rebase_rdflib(graph, old, base)
 
 
 Progress = Callable[[str], None]

@@ -30,6 +30,7 @@ from cryokg.answer.store import load_store
 from cryokg.errors import BadInput
 from cryokg.namespaces import DEFAULT_BASE
 from cryokg.rdf.parsing import rdflib_term
+from cryokg.rdf.rebase import rebase_oxigraph
 
 __all__ = ["LABEL_PREDICATES", "ReleaseData", "SearchHit", "from_ox", "load_release_store", "release_base", "void_graph_iri"]
 
@@ -57,18 +58,6 @@ def release_base(build_dir: Path) -> str:
         return DEFAULT_BASE
 
 
-def _rebased(store: ox.Store, old: str, new: str) -> ox.Store:
-    """A copy of *store* with every IRI under *old* moved under *new* (``cryokg serve --base-iri``)."""
-    def move(term):
-        if isinstance(term, ox.NamedNode) and term.value.startswith(old):
-            return ox.NamedNode(new + term.value[len(old):])
-        return term
-
-    moved = ox.Store()
-    moved.bulk_extend([ox.Quad(move(q.subject), move(q.predicate), move(q.object), move(q.graph_name)) for q in store])
-    return moved
-
-
 def load_release_store(build_dir: Path, base: str | None = None) -> ox.Store:
     """The store the server reads: the release as default graph, VoID in its own named graph.
 
@@ -88,7 +77,7 @@ def load_release_store(build_dir: Path, base: str | None = None) -> ox.Store:
         except SyntaxError as exc:
             raise BadInput(f"{void}: {exc}") from None
     if base and base != built_with:
-        store = _rebased(store, built_with, base)
+        store = rebase_oxigraph(store, built_with, base)
     return store
 
 
