@@ -16,13 +16,13 @@ express the result, 504 when the query outlives the time limit, 503 when every w
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 from dataclasses import dataclass
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, XSD
 
+from cryokg import sparql_text
 from cryokg.namespaces import VOID
 from cryokg.web.negotiation import ASK, GRAPH, SELECT, MediaType, by_key, negotiate
 
@@ -96,21 +96,14 @@ def parse_sparql_request(method: str, query_string: str, content_type: str | Non
     raise ProtocolError(415, f"POST a query as {FORM_TYPE} or {QUERY_TYPE}, not {media or 'an untyped body'}")
 
 
-_FORM_WORDS = re.compile(r"""('''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|<[^<>\s]*>|\#[^\n]*|[?$]\w+)"""
-                         r"|(?<![\w:])(select|construct|describe|ask)(?![\w:-])", re.IGNORECASE | re.DOTALL)
-
-
 def query_form(text: str) -> str:
-    """``select``, ``ask`` or ``graph`` (CONSTRUCT/DESCRIBE): the first query-form keyword outside strings.
+    """``select``, ``ask`` or ``graph`` (CONSTRUCT/DESCRIBE): the first query-form keyword outside strings,
+    found by the linear-time lexer of :mod:`cryokg.sparql_text`.
 
     A text without any (malformed) counts as ``select``; the parser will say what is wrong with it.
     """
-    for match in _FORM_WORDS.finditer(text):
-        word = match.group(2)
-        if word:
-            word = word.lower()
-            return ASK if word == "ask" else SELECT if word == "select" else GRAPH
-    return SELECT
+    form = sparql_text.query_form(text)
+    return ASK if form == "ask" else SELECT if form == "select" else GRAPH
 
 
 def choose_format(accept: str | None, override: str | None, kind: str) -> MediaType:
