@@ -38,7 +38,7 @@ from starlette.staticfiles import StaticFiles
 from cryokg.errors import BadInput
 from cryokg.void import dataset_iri
 from cryokg.web.data import ReleaseData, load_release_store, release_base, void_graph_iri
-from cryokg.web.middleware import CACHE_FLAG, BodyLimit, CorsGetOnly, ResponseCache, SecurityHeaders
+from cryokg.web.middleware import CACHE_FLAG, BodyLimit, CorsGetOnly, RejectMalformed, ResponseCache, SecurityHeaders
 from cryokg.web.negotiation import MEDIA_TYPES, MediaType, by_extension, by_key, negotiate
 from cryokg.web.render import Example, Renderer
 from cryokg.web.sparql import ASK, GRAPH, SELECT, ProtocolError, choose_format, parse_sparql_request, service_description
@@ -254,7 +254,7 @@ def create_app(settings: Settings) -> Starlette:
             raise ProtocolError(406, "the service description is available as HTML or RDF")
         if row.key == "html":
             return html(renderer.sparql(""), headers={"Vary": "Accept"})
-        endpoint = str(request.url.replace(query="", fragment=""))
+        endpoint = base + "sparql"  # as in void.ttl; never built from the Host header, which the client chooses
         graph = service_description(endpoint, triples=triples, named_graphs=[void_graph_iri(base)])
         from cryokg.serialize import FORMATS
 
@@ -301,6 +301,7 @@ def create_app(settings: Settings) -> Starlette:
     if settings.cache_entries > 0:  # outermost: what it keeps carries every other middleware's headers
         middleware.insert(0, Middleware(ResponseCache, negotiate=_resource_format, max_entries=settings.cache_entries,
                                         max_bytes=settings.cache_bytes))
+    middleware.insert(0, Middleware(RejectMalformed))  # outermost: nothing else sees such a request
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                     exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.settings, app.state.data, app.state.pool, app.state.base = settings, data, pool, base

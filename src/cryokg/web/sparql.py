@@ -67,9 +67,20 @@ def _refuse_dataset_and_update(values: dict[str, list[str]]) -> None:
             raise ProtocolError(400, f"'{name}' is not accepted: the dataset of this endpoint is fixed")
 
 
+MAX_FIELDS = 50
+"""Most parameters a query string or form may have (parsing more would be work proportional to the count)."""
+
+
+def _parse_fields(text: str, what: str) -> dict[str, list[str]]:
+    try:
+        return urllib.parse.parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:
+        raise ProtocolError(400, f"the {what} has more than {MAX_FIELDS} fields") from None
+
+
 def parse_sparql_request(method: str, query_string: str, content_type: str | None, body: bytes) -> SparqlRequest:
     """Read a protocol request; raise :class:`ProtocolError` for what the protocol or our policy refuses."""
-    params = urllib.parse.parse_qs(query_string, keep_blank_values=True)
+    params = _parse_fields(query_string, "query string")
     _refuse_dataset_and_update(params)
     fmt = _single(params, "format")
     if method in ("GET", "HEAD"):
@@ -80,7 +91,7 @@ def parse_sparql_request(method: str, query_string: str, content_type: str | Non
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise ProtocolError(400, "the form body is not UTF-8") from None
-        form = urllib.parse.parse_qs(text, keep_blank_values=True)
+        form = _parse_fields(text, "form")
         _refuse_dataset_and_update(form)
         query = _single(form, "query")
         if query is None:

@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import os
 import signal
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -38,6 +39,9 @@ RESULT_FORMATS = {"json": "JSON", "plainjson": "JSON", "xml": "XML", "csv": "CSV
 DEFAULT_WORKER_MEMORY_MIB = 768
 """Address space (``RLIMIT_AS``) each worker may use, in MiB: with the default two workers, server and workers
 stay under 2 GB of resident memory whatever the queries (a worker holding the release uses about 90 MiB)."""
+WORKER_NICENESS = 10
+"""Workers run at a lower CPU priority than the server: on a busy machine pages and documents are answered
+first, and a query that burns CPU until its time limit slows other queries, not the site."""
 GRAPH_FORMATS = {"turtle": "TURTLE", "ntriples": "N_TRIPLES", "jsonld": "JSON_LD", "rdfxml": "RDF_XML"}
 
 
@@ -160,6 +164,7 @@ def _address_space_mib() -> int:
 def worker_main(conn: Connection, build_dir: str, base: str, memory_mib: int = 0) -> None:
     """Worker process loop: load the store once, confine the process, then answer (query, formats, max_rows)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the server stops us
+    os.nice(WORKER_NICENESS)
     try:
         from cryokg.sandbox import deny_network, limit_memory
         from cryokg.web.data import load_release_store
