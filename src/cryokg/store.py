@@ -132,6 +132,14 @@ class OxigraphEngine(Engine):
 
     def query(self, sparql: str) -> QueryResult:
         try:
+            return self._query(sparql)
+        except OSError as exc:  # SERVICE: the remote host failed, or the no-network guard refused the socket
+            denied = isinstance(exc, PermissionError)
+            raise BadInput(f"the query could not be evaluated: {exc}"
+                           + (" (SERVICE needs network access: --allow-service)" if denied else "")) from None
+
+    def _query(self, sparql: str) -> QueryResult:
+        try:
             result = self.store.query(sparql)
         except SyntaxError as exc:
             message = str(exc)
@@ -204,7 +212,7 @@ def _local_syntax_check(sparql: str) -> None:
 
     def check() -> None:
         with contextlib.suppress(OSError):  # SERVICE refused by the filter: the text parsed, all this checks
-            OxigraphEngine(ox.Store()).query(sparql)
+            OxigraphEngine(ox.Store())._query(sparql)
 
     with contextlib.suppress(SandboxUnavailable):
         call_without_network(check)
