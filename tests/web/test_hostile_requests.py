@@ -256,7 +256,7 @@ def test_service_description_does_not_echo_the_host_header(client) -> None:
     assert "evil.example" not in response.text
 
 
-@pytest.mark.parametrize("iri", ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<script>x</script>",
+@pytest.mark.parametrize("iri", ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,hello",
                                  "file:///etc/passwd", "vbscript:x"])
 def test_only_http_iris_become_links(client, iri: str) -> None:
     query = f"SELECT ?x ?y WHERE {{ BIND(IRI(\"{iri}\") AS ?x) BIND(<https://example.org/ok> AS ?y) }}"
