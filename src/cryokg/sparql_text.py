@@ -66,17 +66,18 @@ _COMMENT = re.compile(r"#[^\r\n]*")
 _IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
 _VAR = re.compile(rf"[?$][{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*")
 _NAME_RUN = re.compile(rf"[{_PN_CHARS}.]*")
-_PN_LOCAL = re.compile(rf"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?")
-_BNODE = re.compile(rf"_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?")
+# Possessive (*+): a long name is one match without a backtracking stack; trailing dots are given back in code.
+_PN_LOCAL = re.compile(rf"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:[{_PN_CHARS}.:]|{_PLX})*+")
+_BNODE = re.compile(rf"_:[{_PN_CHARS_U}0-9][{_PN_CHARS}.]*+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)?"
                      r"|\.[0-9]+(?:[eE][+-]?[0-9]+)?")
 _LANGTAG = re.compile(r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*")
 _STRINGS = {
-    '"""': re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""', re.DOTALL),
-    "'''": re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*'''", re.DOTALL),
-    '"': re.compile(r'"(?:[^"\\\r\n]|\\.)*"'),
-    "'": re.compile(r"'(?:[^'\\\r\n]|\\.)*'"),
+    '"""': re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*+"""', re.DOTALL),
+    "'''": re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*+'''", re.DOTALL),
+    '"': re.compile(r'"(?:[^"\\\r\n]|\\.)*+"'),
+    "'": re.compile(r"'(?:[^'\\\r\n]|\\.)*+'"),
 }
 _PUNCT2 = frozenset({"^^", "&&", "||", "!=", "<=", ">=", "<<", ">>"})
 _PUNCT1 = frozenset("{}()[],;.*+-/|^!=<>?")
@@ -141,6 +142,11 @@ def tokens(text: str) -> Iterator[Token]:
             kind = "var"
         elif char == "_":
             match = _BNODE.match(text, pos)
+            if match is not None:
+                end = _without_trailing_dots(text, pos + 2, match.end())
+                yield Token("bnode", text[pos:end], pos)
+                pos = end
+                continue
             kind = "bnode"
         elif char == "@":
             match = _LANGTAG.match(text, pos)
@@ -150,7 +156,7 @@ def tokens(text: str) -> Iterator[Token]:
             kind = "number"
         elif char == ":":
             local = _PN_LOCAL.match(text, pos + 1)
-            end = local.end() if local else pos + 1
+            end = _without_trailing_dots(text, pos + 1, local.end()) if local else pos + 1
             yield Token("pname", text[pos:end], pos)
             pos = end
             continue
@@ -161,7 +167,7 @@ def tokens(text: str) -> Iterator[Token]:
                 prefix_end -= 1
             if prefix_end == run_end and run_end < n and text[run_end] == ":":
                 local = _PN_LOCAL.match(text, run_end + 1)
-                end = local.end() if local else run_end + 1
+                end = _without_trailing_dots(text, run_end + 1, local.end()) if local else run_end + 1
                 yield Token("pname", text[pos:end], pos)
                 pos = end
                 continue
@@ -188,6 +194,14 @@ def tokens(text: str) -> Iterator[Token]:
         else:
             yield Token("error", char, pos)
             pos += 1
+
+
+def _without_trailing_dots(text: str, start: int, end: int) -> int:
+    """*end* moved back over the dots a name may not end with (PN_LOCAL, BLANK_NODE_LABEL); never before
+    *start* + 1. A dot escaped as ``\\.`` stays."""
+    while end > start + 1 and text[end - 1] == "." and text[end - 2] != "\\":
+        end -= 1
+    return end
 
 
 def keywords(text: str) -> list[str]:
