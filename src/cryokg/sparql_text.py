@@ -39,6 +39,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = [
+    "CLOSERS",
+    "OPENERS",
     "QUERY_FORMS",
     "Token",
     "codepoint_unescape",
@@ -53,6 +55,9 @@ __all__ = [
 ]
 
 QUERY_FORMS = ("select", "construct", "describe", "ask")
+OPENERS = frozenset({"{", "(", "[", "<<"})
+"""Punctuation that opens a nesting level (what :func:`nesting_depth` counts); :data:`CLOSERS` closes one."""
+CLOSERS = frozenset({"}", ")", "]", ">>"})
 
 # Character classes of the SPARQL 1.1 grammar (§19.8), as regular-expression class bodies.
 _PN_CHARS_BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
@@ -233,10 +238,10 @@ def nesting_depth(text: str) -> int:
     for token in tokens(text):
         if token.kind != "punct":
             continue
-        if token.text in ("{", "(", "[", "<<"):
+        if token.text in OPENERS:
             depth += 1
             deepest = max(deepest, depth)
-        elif token.text in ("}", ")", "]", ">>"):
+        elif token.text in CLOSERS:
             depth -= 1
     return deepest
 
