@@ -60,11 +60,10 @@ def _http(results: dict) -> str:
     text = (f"**HTTP SPARQL.** cryokg answers {_f(ours1['requests_per_s'])} req/s with one client (p50 "
             f"{_f(ours1['p50_ms'], 2)} ms) and {_f(ours50['requests_per_s'])} req/s with 50; rdflib-endpoint "
             f"{_f(theirs1['requests_per_s'])} and {_f(theirs50['requests_per_s'])}. Each query is checked before "
-            "it runs (`cryokg.publish.web.security`): a lexer on the event loop refuses updates, `SERVICE` and `FROM`; the "
-            "second layer, rdflib's SPARQL parser, took about 25 ms a query and bounded the endpoint at about "
-            "15 req/s. It now runs only for texts the lexer cannot classify completely (`is_plain`: every word a "
-            "SPARQL keyword or function, every name plain ASCII, no escapes), which is where it is still needed: "
-            "`PREFIX : <…> … SERVICE:x` passes the lexer and is refused by the parse. ")
+            "it runs, in the worker (`cryokg.publish.web.security`; the worker itself cannot open sockets): a linear-time "
+            "lexer refuses updates, `SERVICE` and `FROM`; rdflib's SPARQL parser, about 25 ms a query, runs only "
+            "for texts the lexer cannot classify completely (`is_plain`: every word a SPARQL keyword or function, "
+            "every name plain ASCII, no escapes), and refuses what it cannot parse. ")
     if check:
         text += ("Per query, measured on the catalogue's code-attributes text: "
                  + ", ".join(f"{k} {_f(v, 2)} ms" for k, v in check.items()) + ". ")

@@ -77,15 +77,15 @@ def cprofile_top(func: Callable[[], object], *, limit: int = 12, strip: tuple[st
 
 
 def check_query_cost(query_text: str, repeats: int = 5) -> dict:
-    """Milliseconds the endpoint's pre-evaluation safety checks (cryokg.publish.web.security) take per query: the lexer
-    (on the event loop), the plain-text test and the full check (in a worker; the rdflib parse runs only for
-    texts that are not plain), and the rdflib parse alone, which plain texts skip."""
+    """Milliseconds the endpoint's pre-evaluation safety checks (cryokg.publish.web.security, all in a worker) take per
+    query: the lexer, the plain-text test, the full check (the rdflib parse runs only for texts that are not
+    plain), and the rdflib parse alone, which plain texts skip."""
     try:
-        from cryokg.publish.web.security import _lexer_check, _rdflib_check, check_query, is_plain
+        from cryokg.publish.web.security import _rdflib_check, check_query, is_plain, lexer_check
     except ImportError:
         return {}
     out = {}
-    for name, func in (("lexer only", _lexer_check), ("is_plain", is_plain),
+    for name, func in (("lexer only", lexer_check), ("is_plain", is_plain),
                        ("full check (check_query)", check_query), ("rdflib parse (skipped when plain)", _rdflib_check)):
         times = []
         for i in range(repeats):

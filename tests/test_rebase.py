@@ -16,7 +16,8 @@ OTHER = "http://127.0.0.1:8765/"
 
 
 def _default_graph(store: ox.Store) -> set[str]:
-    return {str(ox.Triple(q.subject, q.predicate, q.object)) for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    quads = store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+    return {str(ox.Triple(q.subject, q.predicate, q.object)) for q in quads}
 
 
 def test_build_and_serve_rebase_alike(tmp_path: Path) -> None:

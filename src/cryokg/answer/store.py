@@ -18,6 +18,7 @@ What the store holds (see :func:`load_store`):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import urllib.error
@@ -131,6 +132,14 @@ class OxigraphEngine(Engine):
 
     def query(self, sparql: str) -> QueryResult:
         try:
+            return self._query(sparql)
+        except OSError as exc:  # SERVICE: the remote host failed, or the no-network guard refused the socket
+            denied = isinstance(exc, PermissionError)
+            raise BadInput(f"the query could not be evaluated: {exc}"
+                           + (" (SERVICE needs network access: --allow-service)" if denied else "")) from None
+
+    def _query(self, sparql: str) -> QueryResult:
+        try:
             result = self.store.query(sparql)
         except SyntaxError as exc:
             message = str(exc)
@@ -194,6 +203,21 @@ def _from_json_term(value: dict[str, str]) -> Term:
     return normalize_term(Literal(value["value"], datatype=URIRef(datatype) if datatype else None))
 
 
+def _local_syntax_check(sparql: str) -> None:
+    """Parse *sparql* with pyoxigraph (raising :class:`QuerySyntaxError`) by running it on an empty store, in
+    a thread without network access: even on an empty store, pyoxigraph evaluates ``SERVICE`` by connecting,
+    and here that is the remote endpoint's job. Skipped where the kernel filter is not available (the
+    endpoint then reports syntax errors itself)."""
+    from cryokg.sandbox import SandboxUnavailable, call_without_network
+
+    def check() -> None:
+        with contextlib.suppress(OSError):  # SERVICE refused by the filter: the text parsed, all this checks
+            OxigraphEngine(ox.Store())._query(sparql)
+
+    with contextlib.suppress(SandboxUnavailable):
+        call_without_network(check)
+
+
 class EndpointEngine(Engine):
     """Any SPARQL 1.1 endpoint: the query is sent by HTTP POST (``application/x-www-form-urlencoded``).
 
@@ -210,7 +234,7 @@ class EndpointEngine(Engine):
         self.url, self.timeout = url, timeout
 
     def query(self, sparql: str) -> QueryResult:
-        OxigraphEngine(ox.Store()).query(sparql)  # syntax check only: an empty store answers at once
+        _local_syntax_check(sparql)
         data = urllib.parse.urlencode({"query": sparql}).encode("utf-8")
         request = urllib.request.Request(self.url, data=data, method="POST", headers={
             "Accept": self.ACCEPT, "Content-Type": "application/x-www-form-urlencoded"})

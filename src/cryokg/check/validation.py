@@ -22,7 +22,7 @@ from rdflib.term import Node
 from cryokg.errors import BadInput, EngineUnsupported, SourceError
 from cryokg.gcpause import collector_paused
 from cryokg.namespaces import prefixes_for
-from cryokg.rdf.parsing import parse_rdf
+from cryokg.rdf.parsing import parse_rdf, read_limited
 from cryokg.sources.load import DEFAULT_SOURCES, SourceSet, find_data_files, find_shape_files, load_files
 
 __all__ = [
@@ -109,7 +109,7 @@ def is_shapes_file(path: Path) -> bool:
     if path.name == "shapes.ttl" or path.name.endswith(".shapes.ttl"):
         return True
     try:
-        return bool(_SHAPE_DECLARATION.search(path.read_text(encoding="utf-8", errors="replace")))
+        return bool(_SHAPE_DECLARATION.search(read_limited(path).decode("utf-8", errors="replace")))
     except OSError as exc:
         raise SourceError(path, f"cannot read: {exc.strerror or exc}") from exc
 
@@ -119,7 +119,7 @@ def load_shapes(paths: list[Path]) -> Graph:
     shapes = Graph()
     for path in paths:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_limited(path).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SourceError(path, f"cannot read shapes: {getattr(exc, 'strerror', None) or exc}") from exc
         # Shapes legitimately use blank nodes (sh:property [...]), so they skip parse_turtle's blank-node rule

@@ -16,8 +16,11 @@ N-Quads are parsed by a non-recursive parser in linear time, so only their size 
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from xml.parsers import expat
 
 import pyoxigraph as ox
@@ -26,7 +29,8 @@ from rdflib.namespace import XSD
 
 from cryokg.errors import SourceError
 
-__all__ = ["FORMATS", "MAX_BYTES", "MAX_JSON_DEPTH", "MAX_XML_DEPTH", "oxigraph_term", "parse_rdf", "rdflib_term"]
+__all__ = ["FORMATS", "MAX_BYTES", "MAX_JSON_DEPTH", "MAX_XML_DEPTH", "oxigraph_term", "parse_rdf", "rdflib_term",
+           "read_limited"]
 
 FORMATS: dict[str, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -44,6 +48,39 @@ MAX_JSON_DEPTH = 64
 """Deepest JSON nesting accepted in JSON-LD input; deeper documents are refused before parsing."""
 MAX_XML_DEPTH = 64
 """Deepest element nesting accepted in RDF/XML input (the release's own RDF/XML is 4 levels deep)."""
+
+
+
+class _NoLiteralTraceback(logging.Filter):
+    """rdflib logs a warning *with a traceback* for every ill-typed literal it creates (``"abc"^^xsd:integer``).
+    cryokg reports such literals itself, with file and line (:func:`cryokg.sources.load.check_graph`, SHACL
+    datatype checks), so the record is dropped: no Python traceback reaches stderr for bad input."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to convert Literal lexical form")
+
+
+logging.getLogger("rdflib.term").addFilter(_NoLiteralTraceback())
+
+
+def read_limited(path: Path | str, *, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of *path*, refused with :class:`SourceError` *before* reading when over *max_bytes*.
+
+    The size is taken from the open file (``fstat``), and at most ``max_bytes + 1`` bytes are read whatever
+    it says (a pipe, ``/dev/zero``, a file still growing), so a 4 GB file costs neither memory nor time.
+    """
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise SourceError(path, f"file is {size} bytes, over the limit of {max_bytes}")
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise SourceError(path, f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise SourceError(path, f"file is more than {max_bytes} bytes, over the limit")
+    return data
+
 
 _POSITION = re.compile(r"line (\d+) between columns (\d+)")
 

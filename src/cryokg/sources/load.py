@@ -23,7 +23,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from cryokg.errors import BadInput, SourceError
 from cryokg.namespaces import DEFAULT_BASE
-from cryokg.rdf.parsing import parse_rdf
+from cryokg.rdf.parsing import parse_rdf, read_limited
 
 __all__ = [
     "DEFAULT_SOURCES",
@@ -75,6 +75,7 @@ def find_data_files(root: Path) -> list[Path]:
         found.update(p for p in root.glob(pattern)
                      if (p.is_file() or p.is_symlink()) and not _is_shape_file(root, p))
     files = sorted(found)
+    _refuse_escaping_links(root, files)
     if not any(p.suffix == ".ttl" for p in files):
         raise BadInput(f"{root}: no Turtle sources found (looked for {', '.join(DATA_PATTERNS)})")
     return files
@@ -83,7 +84,21 @@ def find_data_files(root: Path) -> list[Path]:
 def find_shape_files(root: Path) -> list[Path]:
     """The SHACL shapes files under a sources folder."""
     root = Path(root)
-    return sorted({p for pattern in SHAPE_PATTERNS for p in root.glob(pattern) if p.is_file()})
+    files = sorted({p for pattern in SHAPE_PATTERNS for p in root.glob(pattern) if p.is_file() or p.is_symlink()})
+    _refuse_escaping_links(root, files)
+    return files
+
+
+def _refuse_escaping_links(root: Path, files: list[Path]) -> None:
+    """A source reached through a symbolic link must stay inside the sources folder: a link to
+    ``/etc/passwd`` or to another project's files would otherwise be read into the release. Links within
+    the folder are fine."""
+    inside = root.resolve()
+    for path in files:
+        target = path.resolve()  # through a linked file or a linked folder alike
+        if inside not in target.parents:
+            raise SourceError(path, f"symbolic link to {target}, outside the sources folder {inside}: "
+                                    "copy the file in instead")
 
 
 def _is_shape_file(root: Path, path: Path) -> bool:
@@ -92,12 +107,12 @@ def _is_shape_file(root: Path, path: Path) -> bool:
 
 
 def _read_text(path: Path) -> str:
+    """The UTF-8 text of a source file, its size checked before it is read (:func:`read_limited`)."""
+    data = read_limited(path)
     try:
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SourceError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise SourceError(path, f"cannot read: {exc.strerror or exc}") from exc
 
 
 RDF_SUFFIXES = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "jsonld", ".rdf": "rdfxml", ".owl": "rdfxml"}
@@ -208,7 +223,6 @@ def _place(sources: SourceSet, node: URIRef) -> tuple[Path | str, int | None]:
 
 
 def _check_literals(sources: SourceSet) -> None:
-    logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
     for s, p, o in sources.graph:
         if isinstance(o, Literal) and o.ill_typed:
             path, line = _place(sources, s)

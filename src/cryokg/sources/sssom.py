@@ -17,6 +17,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from cryokg.errors import SourceError
 from cryokg.namespaces import CRYO, DEFAULT_BASE
+from cryokg.rdf.parsing import read_limited
 
 __all__ = ["REQUIRED_COLUMNS", "load_sssom"]
 
@@ -68,9 +69,9 @@ def _slug(text: str) -> str:
 def load_sssom(path: Path, *, base: str = DEFAULT_BASE) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
     """Yield the triples of one SSSOM TSV file. Errors name the file and line."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise SourceError(path, f"cannot read: {exc.strerror or exc}") from exc
+        lines = read_limited(path).decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     curie_map, start = _read_header(lines, path)
     table = lines[start:]
     if not table:

@@ -37,12 +37,11 @@ from starlette.staticfiles import StaticFiles
 
 from cryokg.errors import BadInput
 from cryokg.publish.web.data import ReleaseData, load_release_store, release_base, void_graph_iri
-from cryokg.publish.web.middleware import CACHE_FLAG, BodyLimit, CorsGetOnly, ResponseCache, SecurityHeaders
-from cryokg.publish.web.negotiation import MEDIA_TYPES, by_extension, by_key, negotiate
+from cryokg.publish.web.middleware import CACHE_FLAG, BodyLimit, CorsGetOnly, RejectMalformed, ResponseCache, SecurityHeaders
+from cryokg.publish.web.negotiation import MEDIA_TYPES, MediaType, by_extension, by_key, negotiate
 from cryokg.publish.web.render import Example, Renderer
-from cryokg.publish.web.security import Refused, lexer_check
-from cryokg.publish.web.sparql import GRAPH, ProtocolError, choose_format, parse_sparql_request, query_form, service_description
-from cryokg.publish.web.workers import QueryPool
+from cryokg.publish.web.sparql import ASK, GRAPH, SELECT, ProtocolError, choose_format, parse_sparql_request, service_description
+from cryokg.publish.web.workers import DEFAULT_WORKER_MEMORY_MIB, QueryPool
 from cryokg.release.void import dataset_iri
 
 __all__ = ["Settings", "create_app"]
@@ -61,13 +60,10 @@ class Settings:
     max_rows: int = 10_000
     max_body: int = 1_000_000
     workers: int = 2
+    worker_memory: int = DEFAULT_WORKER_MEMORY_MIB  # MiB of address space per SPARQL worker (RLIMIT_AS)
     cache_entries: int = 4096  # pages and documents kept as sent (0: no response cache)
     cache_bytes: int = 64_000_000
     queries_dir: Path | None = None  # default: the project's ontology/queries when present
-
-
-INLINE_LEXER_LIMIT = 20_000
-"""Queries up to this many characters are lexed on the event loop (~0.2 ms for 1.5 kB); longer in a thread."""
 
 
 @functools.lru_cache(maxsize=512)
@@ -96,7 +92,7 @@ def create_app(settings: Settings) -> Starlette:
     data = ReleaseData(store, base=base)
     renderer = Renderer(data, build_dir, examples=_examples(settings.queries_dir))
     pool = QueryPool(build_dir, base, size=settings.workers, timeout=settings.query_timeout,
-                     max_rows=settings.max_rows)
+                     max_rows=settings.max_rows, memory_mib=settings.worker_memory)
     triples = len(store) - sum(1 for _ in store.quads_for_pattern(None, None, None, data.void_graph))
 
     def html(text: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
@@ -206,25 +202,31 @@ def create_app(settings: Settings) -> Starlette:
             accept = request.headers.get("accept")
             if req.query is None:
                 return _no_query(request, accept, req.format)
-            try:
-                if len(req.query) > INLINE_LEXER_LIMIT:  # linear, but keep the event loop free on long texts
-                    await asyncio.to_thread(lexer_check, req.query)
-                else:
-                    lexer_check(req.query)
-            except Refused as exc:
-                raise ProtocolError(400, str(exc)) from None
-            kind = query_form(req.query)
-            row = choose_format(accept, req.format, kind)
-            fmt = row.key
-            if row.key == "html":
-                fmt = "ntriples" if kind == GRAPH else "json"
-            answer = await pool.run(req.query, fmt)
+            # The format for each kind of result, negotiated here (cheap); the worker finds the query's kind,
+            # checks the text (linear lexer, then the parse) and evaluates: nothing here scans the query.
+            rows: dict[str, MediaType] = {}
+            refusals: dict[str, ProtocolError] = {}
+            for kind in (SELECT, ASK, GRAPH):
+                try:
+                    rows[kind] = choose_format(accept, req.format, kind)
+                except ProtocolError as exc:
+                    refusals[kind] = exc
+            if not rows:
+                raise refusals[SELECT]
+            formats: dict[str, str | None] = {kind: None for kind in (SELECT, ASK, GRAPH)}
+            for kind, row in rows.items():
+                formats[kind] = ("ntriples" if kind == GRAPH else "json") if row.key == "html" else row.key
+            answer = await pool.run(req.query, formats)
+            if answer.status == "unsupported":
+                raise refusals.get(answer.kind) or ProtocolError(406, f"no acceptable format for a {answer.kind} result")
         except ProtocolError as exc:
             return _sparql_error(request, exc.status, exc.message, req_query(request))
-        statuses = {"syntax": 400, "refused": 400, "too-many": 400, "unsupported": 406, "timeout": 504, "busy": 503, "error": 400}
+        row = rows.get(answer.kind) or rows.get(SELECT) or next(iter(rows.values()))
+        statuses = {"syntax": 400, "refused": 400, "too-many": 400, "crashed": 400, "too-expensive": 503,
+                    "timeout": 504, "busy": 503, "error": 400}
         if answer.status != "ok":
             prefix = "SPARQL syntax error: " if answer.status == "syntax" else ""
-            return _sparql_error(request, statuses.get(answer.status, 500), prefix + answer.message, req.query,
+            return _sparql_error(request, statuses.get(answer.status, 503), prefix + answer.message, req.query,
                                  row.key == "html")
         if row.key == "html":
             if answer.kind == GRAPH:
@@ -252,7 +254,7 @@ def create_app(settings: Settings) -> Starlette:
             raise ProtocolError(406, "the service description is available as HTML or RDF")
         if row.key == "html":
             return html(renderer.sparql(""), headers={"Vary": "Accept"})
-        endpoint = str(request.url.replace(query="", fragment=""))
+        endpoint = base + "sparql"  # as in void.ttl; never built from the Host header, which the client chooses
         graph = service_description(endpoint, triples=triples, named_graphs=[void_graph_iri(base)])
         from cryokg.release.writers import FORMATS
 
@@ -299,6 +301,7 @@ def create_app(settings: Settings) -> Starlette:
     if settings.cache_entries > 0:  # outermost: what it keeps carries every other middleware's headers
         middleware.insert(0, Middleware(ResponseCache, negotiate=_resource_format, max_entries=settings.cache_entries,
                                         max_bytes=settings.cache_bytes))
+    middleware.insert(0, Middleware(RejectMalformed))  # outermost: nothing else sees such a request
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                     exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.settings, app.state.data, app.state.pool, app.state.base = settings, data, pool, base

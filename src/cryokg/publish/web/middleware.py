@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request-body limit (413), CORS for GET only, security headers, and a response cache.
+"""Pure ASGI middleware: malformed requests (400/404), request-body limit (413), CORS for GET only, security
+headers, and a response cache.
 
 Written as plain ASGI callables rather than Starlette's ``BaseHTTPMiddleware`` so they add no buffering or
 task switching to every request and cannot swallow errors.
@@ -10,7 +11,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-__all__ = ["CACHE_FLAG", "BodyLimit", "CorsGetOnly", "ResponseCache", "SecurityHeaders"]
+__all__ = ["CACHE_FLAG", "BodyLimit", "CorsGetOnly", "RejectMalformed", "ResponseCache", "SecurityHeaders"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -28,6 +29,34 @@ async def _plain(send: Send, status: int, text: str, headers: list[tuple[bytes, 
         (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
         *(headers or [])]})
     await send({"type": "http.response.body", "body": body})
+
+
+class RejectMalformed:
+    """Requests no route should see, answered before anything else runs.
+
+    - ``Content-Length`` *and* ``Transfer-Encoding``: 400 and the connection is closed (RFC 9112 §6.1: such a
+      message "ought to be handled as an error"; a proxy in front that frames by Content-Length while we frame
+      by the chunks would let a second, smuggled request through on the same connection);
+    - a path with a NUL byte (``/release/%00``): 404, since no file or IRI has one (the file system refuses
+      the name with ``ValueError``, which was a 500).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        names = {name for name, _ in scope.get("headers", ())}
+        if b"content-length" in names and b"transfer-encoding" in names:
+            await _plain(send, 400, "a request may not carry both Content-Length and Transfer-Encoding",
+                         [(b"connection", b"close")])
+            return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("raw_path", b""):
+            await _plain(send, 404, "no resource has a NUL byte in its path")
+            return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:

@@ -20,7 +20,7 @@ from cryokg.namespaces import curie, prefixes_for
 from cryokg.publish.web.data import ReleaseData
 from cryokg.publish.web.negotiation import MediaType, offers
 
-__all__ = ["Link", "Relation", "ResourcePage", "Value", "build_page", "local_href", "schema_jsonld"]
+__all__ = ["Link", "Relation", "ResourcePage", "Value", "build_page", "link_href", "local_href", "schema_jsonld"]
 
 SCHEMA = "https://schema.org/"
 MAPPING_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch,
@@ -41,9 +41,10 @@ FALLBACK_SCHEMA = {
 
 @dataclass
 class Link:
-    """A link to a resource: ``href`` is a local path for our IRIs, the IRI itself for others."""
+    """A link to a resource: ``href`` is a local path for our IRIs, the IRI itself for other http(s) IRIs, and
+    None for any other scheme (``javascript:``, ``data:``, ``file:``...), which pages show as text only."""
 
-    href: str
+    href: str | None
     text: str
     iri: str
     local: bool
@@ -95,6 +96,22 @@ def local_href(iri: str, base: str) -> str | None:
     return None
 
 
+def link_href(iri: str, base: str) -> str | None:
+    """Where a page may link for *iri*: our path, or the IRI itself when its scheme is http or https; None
+    otherwise (an IRI in a query result or the data can be ``javascript:...``: it is shown, never linked).
+
+    >>> link_href("JavaScript:alert(1)", "https://w3id.org/cryokg/") is None
+    True
+    >>> link_href("https://www.cms.gov/x", "https://w3id.org/cryokg/")
+    'https://www.cms.gov/x'
+    """
+    local = local_href(iri, base)
+    if local is not None:
+        return local
+    scheme, colon, _rest = iri.partition(":")
+    return iri if colon and scheme.lower() in ("http", "https") else None
+
+
 WELL_KNOWN = {
     str(SKOS.broader): "broader", str(SKOS.narrower): "narrower", str(SKOS.inScheme): "in scheme",
     str(SKOS.topConceptOf): "top concept of", str(SKOS.hasTopConcept): "has top concept",
@@ -110,9 +127,9 @@ WELL_KNOWN = {
 
 
 def _link(data: ReleaseData, iri: str, prefixes: dict[str, str]) -> Link:
-    href = local_href(iri, data.base)
+    local = local_href(iri, data.base)
     text = data.label(iri) or WELL_KNOWN.get(iri) or curie(iri, prefixes)
-    return Link(href or iri, text, iri, href is not None)
+    return Link(local or link_href(iri, data.base), text, iri, local is not None)
 
 
 def _value(data: ReleaseData, term: URIRef | Literal, prefixes: dict[str, str]) -> Value:

@@ -16,7 +16,7 @@ from rdflib.namespace import SKOS
 from cryokg.namespaces import prefixes_for
 from cryokg.publish.web.data import ReleaseData
 from cryokg.publish.web.negotiation import MediaType, offers
-from cryokg.publish.web.pages import build_page, jsonld_script, local_href, schema_jsonld
+from cryokg.publish.web.pages import build_page, jsonld_script, link_href, local_href, schema_jsonld
 from cryokg.release.void import dataset_iri
 from cryokg.release.writers import to_jsonld, to_ntriples, to_rdfxml, to_turtle
 from cryokg.version import __version__
@@ -103,12 +103,13 @@ class Renderer:
     def search(self, text: str) -> str:
         hits = self.data.search(text) if text else []
         for hit in hits:
-            hit.href = local_href(hit.iri, self.data.base)  # type: ignore[attr-defined]
+            hit.href = link_href(hit.iri, self.data.base)  # type: ignore[attr-defined]
         return self._render("search.html", title=f"Search: {text}" if text else "Search", q=text, hits=hits)
 
     def suggest(self, site: str, technique: str, approach: str, answer: dict | None, error: dict | None) -> str:
         return self._render("suggest.html", title="Which code?", site=site, technique=technique, approach=approach,
-                            answer=answer, error=error, code_href=self._code_href)
+                            answer=answer, error=error, code_href=self._code_href,
+                            external_href=lambda iri: link_href(str(iri), self.data.base))
 
     def _code_href(self, notation: str) -> str | None:
         for iri in self.data.instances(self.data.base + "def/ProcedureCode"):
@@ -132,9 +133,9 @@ class Renderer:
         if term is None:
             return None
         if term["type"] == "uri":
-            href = local_href(term["value"], self.data.base)
-            return {"href": href or term["value"], "text": self.data.label(term["value"]) if href else term["value"],
-                    "iri": term["value"]}
+            local = local_href(term["value"], self.data.base)
+            return {"href": local or link_href(term["value"], self.data.base),
+                    "text": self.data.label(term["value"]) if local else term["value"], "iri": term["value"]}
         if term["type"] == "triple":
             return {"text": json.dumps(term["value"])}
         return {"text": term["value"], "lang": term.get("xml:lang")}

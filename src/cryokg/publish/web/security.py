@@ -1,26 +1,32 @@
-"""What the public SPARQL endpoint refuses, decided before any evaluation.
+"""What the public SPARQL endpoint refuses, decided before any evaluation, failing closed.
 
 The endpoint is read-only and must never reach out to another host. pyoxigraph evaluates ``SERVICE`` by
-fetching the remote endpoint, and has no switch to turn that off, so a query is inspected before it is run:
+fetching the remote endpoint and has no switch to turn that off, so the *last* barrier is the operating
+system: the worker processes that evaluate queries cannot open sockets (:mod:`cryokg.sandbox`). In front of
+it, every query is checked as text, in the worker, under the time limit, before evaluation:
 
-1. a SPARQL lexer (strings, IRIs, comments, prefixed names and variables set aside) refuses any bare keyword
-   that only an update or a fetch can use: ``SERVICE``, ``FROM`` (``FROM NAMED`` too), ``LOAD`` and the other
-   SPARQL Update operations. It sees every query, even one rdflib cannot parse, and errs on the safe side;
-2. where rdflib's SPARQL 1.1 parser reads the query, its parse tree is walked for ``ServiceGraphPattern``
-   and ``datasetClause`` nodes, and a text that parses as an update is named as such. This is the check on
-   the parsed query the issue asks for; (1) is the belt to its braces. The server runs (1) itself and (2) in
-   the query worker, under the time limit, because pyparsing can take seconds on crafted text.
+1. :func:`lexer_check`: the linear-time lexer of :mod:`cryokg.rdf.sparql_text` reads the text (and, when it holds
+   ``\\u`` escapes, the text with them replaced, SPARQL 1.1 §19.2). A character SPARQL does not allow or an
+   unterminated string is a syntax error. A bare keyword that only an update or a fetch can use is refused:
+   ``SERVICE``, ``FROM`` (``FROM NAMED`` too), ``LOAD`` and the SPARQL Update operations. So is any other
+   bare word that *contains* ``service`` (``trueSERVICE``: pyoxigraph reads a keyword glued to the next one,
+   ``true`` then ``SERVICE``, where a lexer sees one unknown word).
+2. :func:`depth_check`: more than :data:`MAX_NESTING` levels of brackets is refused ("query nests too
+   deeply"): pyoxigraph's parser and evaluator recurse, and 3 000 levels overflow a worker's stack.
+3. :func:`parse_tree_check`: unless the text is *plain* (below), rdflib's SPARQL 1.1 parser reads it and its
+   parse tree is walked for ``ServiceGraphPattern`` and ``DatasetClause`` nodes; a text that parses as an
+   update is named as such. **A text rdflib cannot parse is refused** ("the query could not be checked"):
+   the check fails closed, whatever its length (the old check skipped texts over 8 000 characters and let
+   through what rdflib failed on, which is how ``SERVICE:x`` and ``trueSERVICE`` reached a listener).
 
    The parse (~30 ms, the bulk of a typical query's cost) is skipped when the lexer classifies *every* token
    of the text unambiguously (:func:`is_plain`): only SPARQL 1.1 query keywords and function names, plain
    ASCII variables, prefixed names and absolute IRIs, punctuation, strings without ``\\u`` escapes, comments.
    Such a text holds no token a parser could read differently from the lexer (``SERVICE:x`` or
-   ``ex:p"x".SERVICE`` are not plain), so the parse tree could not refuse what the lexer let through; any
-   text with something else (an unknown word, a keyword-like prefix, an escape, non-ASCII outside strings)
-   still gets the full parse.
+   ``ex:p"x".SERVICE`` are not plain), so the parse tree could not refuse what the lexer let through.
 
 A refused query is answered 400 with the reason (SPARQL 1.1 Protocol §2.1.4 leaves the refusal to the
-service); nothing is evaluated, so no connection is ever opened.
+service); nothing is evaluated.
 
 >>> check_query("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
 Traceback (most recent call last):
@@ -31,8 +37,21 @@ cryokg.publish.web.security.Refused: SERVICE (federated query) is not allowed: t
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-__all__ = ["FORBIDDEN_KEYWORDS", "Refused", "check_query", "is_plain", "lexer_check", "parse_tree_check"]
+from cryokg.rdf.sparql_text import (
+    CLOSERS,
+    OPENERS,
+    QUERY_FORMS,
+    Token,
+    codepoint_unescape,
+    has_codepoint_escape,
+    position,
+    tokens,
+)
+
+__all__ = ["FORBIDDEN_KEYWORDS", "MAX_NESTING", "Refused", "check_query", "depth_check", "is_plain", "lexer_check",
+           "parse_tree_check", "service_check"]
 
 FORBIDDEN_KEYWORDS = {
     "service": "SERVICE (federated query) is not allowed: this endpoint never contacts other hosts",
@@ -42,91 +61,122 @@ FORBIDDEN_KEYWORDS = {
 }
 UPDATE_KEYWORDS = ("insert", "delete", "clear", "drop", "create", "add", "move", "copy", "with", "using")
 _UPDATE_MESSAGE = "SPARQL Update is not accepted: this endpoint is read-only"
-RDFLIB_PARSE_LIMIT = 8_000
-"""Longer queries skip the rdflib parse (pyparsing is slow on them); the lexer still checks them."""
-
-# Order matters: longer and more specific tokens first.
-_TOKENS = re.compile(r"""
-    (?P<comment>\#[^\n\r]*)
-  | (?P<quote>['"])
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][A-Za-z0-9_\u00B7-\U000EFFFF]+)
-  | (?P<bnode>_:[^\s(){}\[\],;.]+)
-  | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<pname>[A-Za-z\u00C0-\U000EFFFF][\w.\-\u00B7-\U000EFFFF]*:[^\s(){}\[\],;]*|:[^\s(){}\[\],;]*)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<other>\S)
-""", re.VERBOSE | re.DOTALL)
+MAX_NESTING = 128
+"""Deepest nesting of ``{ ( [`` accepted. The catalogue's deepest query nests 6 levels; pyoxigraph's parser
+overflowed an 8 MiB stack (the worker died of SIGSEGV) between 1 000 and 3 000 levels."""
 
 
 class Refused(ValueError):
     """A query this endpoint will not run; the message says why."""
 
 
-_QUOTES = ("'" * 3, '"' * 3, "'", '"')
+def _syntax_error(text: str, token: Token) -> Refused:
+    line, column = position(text, token.start)
+    what = "unterminated string" if token.text[:1] in "'\"" else f"unexpected character {token.text[:1]!r}"
+    return Refused(f"SPARQL syntax error at line {line}, column {column}: {what}")
 
 
-def _string_end(text: str, start: int) -> int | None:
-    """Index just after the string literal opening at *start* (SPARQL 1.1 §19.8, STRING_LITERAL1/2 and the
-    LONG forms), or None when it is never closed. One pass, so the lexer stays linear on hostile input."""
-    quote = next(q for q in _QUOTES if text.startswith(q, start))
-    i, n, long = start + len(quote), len(text), len(quote) == 3
-    while i < n:
-        char = text[i]
-        if char == "\\":
-            i += 2
+@dataclass
+class _Scan:
+    """What one pass of the lexer over a text tells the checks."""
+
+    words: set[str] = field(default_factory=set)  # bare words, lower-cased
+    error: Token | None = None  # the first lexical error
+    depth: int = 0  # deepest nesting of brackets
+    plain: bool = True  # every token classified unambiguously (see is_plain)
+
+
+def _scan(text: str) -> _Scan:
+    """One linear pass over the tokens of *text*, generated and dropped one at a time (a 1 MB text is a
+    million tokens: kept in a list they cost the worker 150 MB and, measured, the server's pages their p99)."""
+    scan = _Scan(plain=_ANY_ESCAPE.search(text) is None)
+    depth, previous, form = 0, "", False
+    for token in tokens(text):
+        kind = token.kind
+        if kind in ("space", "comment"):
             continue
-        if not long and char in "\n\r":
-            return None
-        if text.startswith(quote, i):
-            return i + len(quote)
-        i += 1
-    return None
+        if kind == "word":
+            word = token.text.lower()
+            scan.words.add(word)
+            form = form or word in QUERY_FORMS
+            plain = word in QUERY_WORDS and (word != "a" or token.text == "a")
+        elif kind == "punct":
+            if token.text in OPENERS:
+                depth += 1
+                scan.depth = max(scan.depth, depth)
+            elif token.text in CLOSERS:
+                depth -= 1
+            plain = token.text in _PLAIN_PUNCT
+        elif kind == "pname":
+            plain = _PLAIN["pname"].fullmatch(token.text) is not None and \
+                token.text.split(":", 1)[0].lower() not in _KEYWORD_PREFIXES
+        elif kind in _PLAIN:
+            plain = _PLAIN[kind].fullmatch(token.text) is not None
+        elif kind == "string":
+            plain = True
+        elif kind == "langtag":
+            plain = previous == "string"
+        else:  # error
+            scan.error = scan.error or token
+            plain = False
+        scan.plain = scan.plain and plain
+        previous = kind
+    scan.plain = scan.plain and form  # a text without a query form (only a prologue) parses as an empty update
+    return scan
 
 
-def _keywords(text: str) -> list[str]:
-    """The bare words of a SPARQL text, lower-cased: keywords and function names, nothing quoted.
-
-    An unterminated string makes the rest of the text a string: such a query cannot parse, so it is never
-    evaluated, and stopping there keeps the scan linear.
-    """
-    words: list[str] = []
-    position = 0
-    while True:
-        match = _TOKENS.search(text, position)
-        if match is None:
-            return words
-        if match.lastgroup == "quote":
-            end = _string_end(text, match.start())
-            if end is None:
-                return words
-            position = end
-            continue
-        if match.lastgroup == "word":
-            words.append(match.group("word").lower())
-        position = match.end()
+def _escaped_words(text: str) -> set[str]:
+    """The words of *text* with its ``\\u`` escapes replaced, as far as that text lexes (a belt: such a text
+    is never plain, so the parse decides as well)."""
+    return {t.text.lower() for t in tokens(codepoint_unescape(text)) if t.kind == "word"}
 
 
-_CODEPOINT_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-
-
-def _unescape(text: str) -> str:
-    """SPARQL 1.1 §19.2: ``\\u`` escapes are replaced before parsing, anywhere in the text (even keywords)."""
-    def replace(match: re.Match[str]) -> str:
-        code = int(match.group(1) or match.group(2), 16)
-        return chr(code) if code <= 0x10FFFF else ""
-    return _CODEPOINT_ESCAPE.sub(replace, text)
-
-
-def _lexer_check(text: str) -> None:
-    words = set(_keywords(text))
-    if _CODEPOINT_ESCAPE.search(text):  # without escapes the unescaped text is the same text
-        words |= set(_keywords(_unescape(text)))
+def _refuse_words(words: set[str]) -> None:
     for keyword, message in FORBIDDEN_KEYWORDS.items():
         if keyword in words:
             raise Refused(message)
+    if any("service" in word for word in words):
+        raise Refused(FORBIDDEN_KEYWORDS["service"])
     if words.intersection(UPDATE_KEYWORDS):
         raise Refused(_UPDATE_MESSAGE)
+
+
+def lexer_check(text: str, scan: _Scan | None = None) -> None:
+    """The lexical check (linear time): syntax errors, forbidden and glued keywords (see the module doc)."""
+    scan = scan or _scan(text)
+    words = scan.words | _escaped_words(text) if has_codepoint_escape(text) else scan.words
+    _refuse_words(words)  # first: "SERVICE is not allowed" says more than the syntax error \\u0053ERVICE also is
+    if scan.error is not None:
+        raise _syntax_error(text, scan.error)
+
+
+def depth_check(text: str, scan: _Scan | None = None) -> None:
+    """Refuse a text that nests brackets deeper than :data:`MAX_NESTING` (linear time)."""
+    depth = (scan or _scan(text)).depth
+    if depth > MAX_NESTING:
+        raise Refused(f"query nests too deeply: {depth} levels of brackets, the limit is {MAX_NESTING}")
+
+
+def service_check(text: str) -> None:
+    """Refuse any text in which a SPARQL parser could read ``SERVICE`` (``cryokg query`` without
+    ``--allow-service``): a bare word containing it, or a prefixed name whose prefix does (pyoxigraph reads
+    ``SERVICE:x`` as the keyword and ``:x``), in the text or in its ``\\u``-unescaped form. Linear time;
+    strict on purpose (a prefix named ``service:`` is refused too), since the words of a valid query hold
+    ``service`` nowhere else.
+
+    >>> service_check("PREFIX s: <http://e/> SELECT ?service WHERE { ?service s:p 'SERVICE' }")
+    >>> service_check("SELECT * { ?s ?p trueService <http://e/> {} }")
+    Traceback (most recent call last):
+    ...
+    cryokg.publish.web.security.Refused: SERVICE (federated query) is not allowed: this endpoint never contacts other hosts
+    """
+    texts = [text, codepoint_unescape(text)] if has_codepoint_escape(text) else [text]
+    for candidate in texts:
+        for token in tokens(candidate):
+            word = token.text.lower() if token.kind == "word" else \
+                token.text.split(":", 1)[0].lower() if token.kind == "pname" else ""
+            if "service" in word:
+                raise Refused(FORBIDDEN_KEYWORDS["service"])
 
 
 # Every keyword and built-in function name of a SPARQL 1.1 *query* (§19.8 grammar), lower-cased: a word
@@ -145,17 +195,14 @@ QUERY_WORDS = frozenset({
 _KEYWORD_PREFIXES = QUERY_WORDS | set(FORBIDDEN_KEYWORDS) | set(UPDATE_KEYWORDS) | {
     "named", "silent", "data", "default", "all", "to", "into", "lateral", "triple", "subject", "predicate",
     "object", "istriple", "version", "langdir", "haslang", "haslangdir", "strlangdir", "adjust"}
-_QUERY_FORMS = frozenset({"select", "construct", "describe", "ask"})
-_PLAIN_VAR = re.compile(r"[?$][A-Za-z0-9_]+")
-_PNAME = r"(?:[A-Za-z][A-Za-z0-9_\-]*)?:(?:[A-Za-z0-9_][A-Za-z0-9_\-]*)?"
-# A prefixed name, or a property path of them the lexer reads as one token (``cryo:a/cryo:b*``): path
-# operators end a name in every parser, and each part must be a prefixed name itself.
-_PLAIN_PNAME = re.compile(rf"{_PNAME}(?:[*+?]*[/|]\^?{_PNAME})*[*+?]*")
-_PNAME_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9_\-]*)?:")
-_PLAIN_BNODE = re.compile(r"_:[A-Za-z0-9_]+")
-_PLAIN_IRI = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9\-._~:/#%@+=,;&]*>")
-_PLAIN_OTHER = frozenset("{}()[],;.*+-/!=<>&|^?0123456789")
-_PLAIN_SPACE = re.compile(r"[ \t\r\n]*")
+_PLAIN = {
+    "var": re.compile(r"[?$][A-Za-z0-9_]+"),
+    "pname": re.compile(r"(?:[A-Za-z][A-Za-z0-9_\-]*)?:(?:[A-Za-z0-9_][A-Za-z0-9_\-]*)?"),
+    "bnode": re.compile(r"_:[A-Za-z0-9_]+"),
+    "iri": re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9\-._~:/#%@+=,;&]*>"),
+    "number": re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+"),
+}
+_PLAIN_PUNCT = frozenset({*"{}()[],;.*+-/!=<>|^?", "&&", "||", "^^", "!=", "<=", ">="})
 _ANY_ESCAPE = re.compile(r"\\[uU]")
 
 
@@ -165,85 +212,49 @@ def is_plain(text: str) -> bool:
     For a plain text the lexer sees every keyword any SPARQL parser could see, so :func:`lexer_check` alone
     decides; False means "ask the parser too", never "refuse".
     """
-    if _ANY_ESCAPE.search(text):
-        return False
-    position, previous, form = 0, "", False
-    while True:
-        gap = _PLAIN_SPACE.match(text, position)
-        position = gap.end()  # type: ignore[union-attr]
-        match = _TOKENS.match(text, position)
-        if match is None:  # a text without a query form (only a prologue) parses as an empty update
-            return form and position == len(text)
-        kind, token = match.lastgroup, match.group()
-        if kind == "quote":
-            end = _string_end(text, position)
-            if end is None:
-                return False
-            position, previous = end, "string"
-            continue
-        if kind == "word":
-            plain = token.lower() in QUERY_WORDS
-            form = form or token.lower() in _QUERY_FORMS
-        elif kind == "pname":
-            # a parser may split ``service:x`` into a keyword and ``:x``: no keyword-like prefix is plain
-            plain = _PLAIN_PNAME.fullmatch(token) is not None and not any(
-                prefix.lower() in _KEYWORD_PREFIXES for prefix in _PNAME_PREFIX.findall(token))
-        elif kind == "var":
-            plain = _PLAIN_VAR.fullmatch(token) is not None
-        elif kind == "iri":
-            plain = _PLAIN_IRI.fullmatch(token) is not None
-        elif kind == "bnode":
-            plain = _PLAIN_BNODE.fullmatch(token) is not None
-        elif kind == "langtag":
-            plain = previous == "string"
-        elif kind == "comment":
-            plain = True
-        else:
-            plain = token in _PLAIN_OTHER
-        if not plain:
-            return False
-        position, previous = match.end(), kind or ""
+    return _scan(text).plain
 
 
-def _walk(node: object, depth: int = 0):
-    """Every node of an rdflib parse tree (CompValue and ParseResults nest as dicts and lists)."""
-    if depth > 200:
-        return
-    yield node
-    if isinstance(node, dict):
-        children = list(node.values())
-    elif isinstance(node, list | tuple):
-        children = list(node)
-    else:
-        children = list(node) if hasattr(node, "asList") else []
-    for child in children:
-        yield from _walk(child, depth + 1)
+def _walk(tree: object):
+    """Every node of an rdflib parse tree (CompValue and ParseResults nest as dicts and lists), without
+    recursion and without a depth cut-off: a SERVICE at any depth is found."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+        elif hasattr(node, "asList"):
+            stack.extend(list(node))  # type: ignore[call-overload]
 
 
-def _parse_tree_check(text: str) -> None:
-    """Refuse SERVICE and dataset clauses found in rdflib's parse tree; say so when the text is an update.
-
-    Skipped for a plain text (the lexer's verdict is complete) and for a very long one (pyparsing is slow).
-    """
-    if len(text) > RDFLIB_PARSE_LIMIT or is_plain(text):
+def parse_tree_check(text: str, scan: _Scan | None = None) -> None:
+    """Unless *text* is plain: parse it with rdflib and refuse SERVICE, dataset clauses and updates found in
+    the tree; refuse it as well when rdflib cannot parse it (fail closed). Run under the time limit."""
+    if (scan or _scan(text)).plain:
         return
     _rdflib_check(text)
 
 
 def _rdflib_check(text: str) -> None:
     """The parse itself: rdflib's SPARQL 1.1 grammar (query, else update), then a walk of the tree."""
-    try:
-        from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-        from rdflib.plugins.sparql.parserutils import CompValue
-    except ImportError:  # pragma: no cover - rdflib is a core dependency
-        return
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     try:
         tree = parseQuery(text)
-    except Exception:
+    except RecursionError:
+        raise Refused("the query could not be checked: it nests too deeply for the checking parser") from None
+    except Exception as exc:
         try:
             parseUpdate(text)
         except Exception:
-            return
+            line, column = getattr(exc, "lineno", None), getattr(exc, "col", None)
+            where = f" (line {line}, column {column})" if line is not None else ""
+            raise Refused("the query could not be checked: the SPARQL 1.1 parser that checks every query "
+                          f"before it runs cannot read it{where}, so it is not run") from None
         raise Refused(_UPDATE_MESSAGE) from None
     for node in _walk(tree):
         if isinstance(node, CompValue):
@@ -253,17 +264,11 @@ def _rdflib_check(text: str) -> None:
                 raise Refused(FORBIDDEN_KEYWORDS["from"])
 
 
-def lexer_check(text: str) -> None:
-    """The lexical check alone (linear time): what the server runs before handing a query to a worker."""
-    _lexer_check(text)
-
-
-def parse_tree_check(text: str) -> None:
-    """The parse-tree check alone: the worker runs it, under the query time limit, before evaluating."""
-    _parse_tree_check(text)
-
-
 def check_query(text: str) -> None:
-    """Raise :class:`Refused` when *text* asks for an update, a federated query or a dataset of its own."""
-    _lexer_check(text)
-    _parse_tree_check(text)
+    """Raise :class:`Refused` for anything this endpoint does not run: a syntax error the lexer sees, an
+    update, a federated query, a dataset of its own, too deep a nesting, a text the checking parser cannot
+    read. Linear-time steps first; the parse last, and only for a text that is not plain."""
+    scan = _scan(text)  # one pass of the lexer for the three steps
+    lexer_check(text, scan)
+    depth_check(text, scan)
+    parse_tree_check(text, scan)

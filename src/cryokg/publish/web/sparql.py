@@ -16,7 +16,6 @@ express the result, 504 when the query outlives the time limit, 503 when every w
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from rdflib.namespace import RDF, XSD
 
 from cryokg.namespaces import VOID
 from cryokg.publish.web.negotiation import ASK, GRAPH, SELECT, MediaType, by_key, negotiate
+from cryokg.rdf import sparql_text as sparql_text
 
 __all__ = ["SD", "ProtocolError", "SparqlRequest", "parse_sparql_request", "query_form", "service_description"]
 
@@ -67,9 +67,20 @@ def _refuse_dataset_and_update(values: dict[str, list[str]]) -> None:
             raise ProtocolError(400, f"'{name}' is not accepted: the dataset of this endpoint is fixed")
 
 
+MAX_FIELDS = 50
+"""Most parameters a query string or form may have (parsing more would be work proportional to the count)."""
+
+
+def _parse_fields(text: str, what: str) -> dict[str, list[str]]:
+    try:
+        return urllib.parse.parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:
+        raise ProtocolError(400, f"the {what} has more than {MAX_FIELDS} fields") from None
+
+
 def parse_sparql_request(method: str, query_string: str, content_type: str | None, body: bytes) -> SparqlRequest:
     """Read a protocol request; raise :class:`ProtocolError` for what the protocol or our policy refuses."""
-    params = urllib.parse.parse_qs(query_string, keep_blank_values=True)
+    params = _parse_fields(query_string, "query string")
     _refuse_dataset_and_update(params)
     fmt = _single(params, "format")
     if method in ("GET", "HEAD"):
@@ -80,7 +91,7 @@ def parse_sparql_request(method: str, query_string: str, content_type: str | Non
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise ProtocolError(400, "the form body is not UTF-8") from None
-        form = urllib.parse.parse_qs(text, keep_blank_values=True)
+        form = _parse_fields(text, "form")
         _refuse_dataset_and_update(form)
         query = _single(form, "query")
         if query is None:
@@ -96,21 +107,14 @@ def parse_sparql_request(method: str, query_string: str, content_type: str | Non
     raise ProtocolError(415, f"POST a query as {FORM_TYPE} or {QUERY_TYPE}, not {media or 'an untyped body'}")
 
 
-_FORM_WORDS = re.compile(r"""('''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|<[^<>\s]*>|\#[^\n]*|[?$]\w+)"""
-                         r"|(?<![\w:])(select|construct|describe|ask)(?![\w:-])", re.IGNORECASE | re.DOTALL)
-
-
 def query_form(text: str) -> str:
-    """``select``, ``ask`` or ``graph`` (CONSTRUCT/DESCRIBE): the first query-form keyword outside strings.
+    """``select``, ``ask`` or ``graph`` (CONSTRUCT/DESCRIBE): the first query-form keyword outside strings,
+    found by the linear-time lexer of :mod:`cryokg.rdf.sparql_text`.
 
     A text without any (malformed) counts as ``select``; the parser will say what is wrong with it.
     """
-    for match in _FORM_WORDS.finditer(text):
-        word = match.group(2)
-        if word:
-            word = word.lower()
-            return ASK if word == "ask" else SELECT if word == "select" else GRAPH
-    return SELECT
+    form = sparql_text.query_form(text)
+    return ASK if form == "ask" else SELECT if form == "select" else GRAPH
 
 
 def choose_format(accept: str | None, override: str | None, kind: str) -> MediaType:

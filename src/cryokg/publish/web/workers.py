@@ -6,6 +6,14 @@ one of a few worker processes (``spawn``ed, each holding its own copy of the rel
 at most ``timeout`` seconds for the answer. On time-out the worker is killed, the client gets 504 and a fresh
 worker takes its place, so a pathological query never keeps a CPU busy after its request has ended.
 
+Each worker is confined before it takes its first query (:mod:`cryokg.sandbox`): a seccomp filter leaves it
+unable to open any socket (pyoxigraph evaluates ``SERVICE`` by connecting, so this is the barrier that holds
+whatever the text checks miss), and ``RLIMIT_AS`` caps its memory at ``memory_mib``. A query that needs more
+memory fails there: Python raises ``MemoryError`` (the worker answers "too expensive" and goes on) or
+pyoxigraph aborts the process (the pool sees it die, answers "too expensive" and starts a fresh worker).
+Every check of the text (:func:`cryokg.publish.web.security.check_query`: syntax, keywords, nesting, the parse) runs
+in the worker too, under the time limit, so no text a client sends is scanned on the server's event loop.
+
 Workers answer with serialised bytes: SPARQL JSON results (our own writer, so the row cap is applied while
 iterating) converted by pyoxigraph to XML, CSV or TSV; or triples serialised by pyoxigraph (Turtle,
 N-Triples, JSON-LD, RDF/XML). More than ``max_rows`` solutions or triples is an error, not a silent cut.
@@ -17,6 +25,8 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import os
+import signal
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -26,6 +36,12 @@ __all__ = ["Answer", "QueryPool"]
 _log = logging.getLogger(__name__)
 
 RESULT_FORMATS = {"json": "JSON", "plainjson": "JSON", "xml": "XML", "csv": "CSV", "tsv": "TSV"}
+DEFAULT_WORKER_MEMORY_MIB = 768
+"""Address space (``RLIMIT_AS``) each worker may use, in MiB: with the default two workers, server and workers
+stay under 2 GB of resident memory whatever the queries (a worker holding the release uses about 90 MiB)."""
+WORKER_NICENESS = 10
+"""Workers run at a lower CPU priority than the server: on a busy machine pages and documents are answered
+first, and a query that burns CPU until its time limit slows other queries, not the site."""
 GRAPH_FORMATS = {"turtle": "TURTLE", "ntriples": "N_TRIPLES", "jsonld": "JSON_LD", "rdfxml": "RDF_XML"}
 
 
@@ -34,8 +50,10 @@ class Answer:
     """What a worker (or the pool) says about one query.
 
     ``status`` is ``ok`` (``body`` holds the document), ``syntax`` (parse error), ``refused`` (see
-    :mod:`cryokg.publish.web.security`), ``too-many`` (row cap),
-    ``unsupported`` (the format cannot express this kind of result), ``timeout``, ``busy`` or ``error``.
+    :mod:`cryokg.publish.web.security`), ``too-many`` (row cap), ``too-expensive`` (memory cap), ``crashed`` (the
+    worker died another way), ``unsupported`` (no format was negotiated for this kind of result),
+    ``timeout``, ``busy`` or ``error``. ``kind`` is the query's form (``select``, ``ask``, ``graph``) when
+    known.
     """
 
     status: str
@@ -64,19 +82,30 @@ def _json_term(term) -> dict:
                                         "predicate": _json_term(term.predicate), "object": _json_term(term.object)}}
 
 
-def _evaluate(store, query: str, fmt: str, max_rows: int) -> Answer:
+def _evaluate(store, query: str, formats: dict[str, str | None], max_rows: int) -> Answer:
+    """Check, then evaluate *query*; *formats* maps each result kind to the format key to write it in, or None
+    when the client accepts no format for that kind (then the query is not evaluated)."""
     import pyoxigraph as ox
 
-    from cryokg.publish.web.security import Refused, parse_tree_check
+    from cryokg.publish.web.security import Refused, check_query
+    from cryokg.publish.web.sparql import GRAPH, query_form
 
+    kind = query_form(query)
     try:
-        parse_tree_check(query)  # here, under the time limit: rdflib's parser can be slow on crafted text
+        check_query(query)  # here, under the time limit and the memory cap: nothing runs on the event loop
     except Refused as exc:
-        return Answer("refused", message=str(exc))
+        return Answer("refused", kind, message=str(exc))
+    if formats.get(kind) is None:
+        return Answer("unsupported", kind)
     try:
         result = store.query(query)
     except SyntaxError as exc:
-        return Answer("syntax", message=str(exc))
+        return Answer("syntax", kind, message=str(exc))
+    kind = "ask" if isinstance(result, ox.QueryBoolean) else "select" if isinstance(result, ox.QuerySolutions) \
+        else GRAPH
+    fmt = formats.get(kind)
+    if fmt is None:
+        return Answer("unsupported", kind)
     try:
         if isinstance(result, ox.QueryBoolean):
             doc = {"head": {}, "boolean": bool(result)}
@@ -86,13 +115,13 @@ def _evaluate(store, query: str, fmt: str, max_rows: int) -> Answer:
             bindings = []
             for solution in result:
                 if len(bindings) >= max_rows:
-                    return Answer("too-many", message=f"the result has more than {max_rows} rows; add a LIMIT")
+                    return Answer("too-many", kind, message=f"the result has more than {max_rows} rows; add a LIMIT")
                 bindings.append({name: _json_term(solution[name]) for name in variables if solution[name] is not None})
             return _results_document({"head": {"vars": variables}, "results": {"bindings": bindings}}, "select", fmt)
         triples = []
         for triple in result:
             if len(triples) >= max_rows:
-                return Answer("too-many", message=f"the result has more than {max_rows} triples; add a LIMIT")
+                return Answer("too-many", kind, message=f"the result has more than {max_rows} triples; add a LIMIT")
             triples.append(triple)
         if fmt not in GRAPH_FORMATS:
             return Answer("unsupported", kind="graph")
@@ -100,7 +129,7 @@ def _evaluate(store, query: str, fmt: str, max_rows: int) -> Answer:
                             prefixes=_prefixes() if fmt in ("turtle", "rdfxml") else None)
         return Answer("ok", "graph", body or b"")
     except (OSError, RuntimeError, ValueError) as exc:  # evaluation errors (e.g. a bad regex in FILTER)
-        return Answer("error", message=str(exc))
+        return Answer("error", kind, message=str(exc))
 
 
 def _prefixes() -> dict[str, str]:
@@ -121,23 +150,48 @@ def _results_document(doc: dict, kind: str, fmt: str) -> Answer:
     return Answer("ok", kind, parsed.serialize(format=getattr(ox.QueryResultsFormat, RESULT_FORMATS[fmt])) or b"")
 
 
-def worker_main(conn: Connection, build_dir: str, base: str) -> None:
-    """Worker process loop: load the store once, then answer (query, format, max_rows) messages."""
+def _address_space_mib() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def worker_main(conn: Connection, build_dir: str, base: str, memory_mib: int = 0) -> None:
+    """Worker process loop: load the store once, confine the process, then answer (query, formats, max_rows)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the server stops us
+    os.nice(WORKER_NICENESS)
     try:
         from cryokg.publish.web.data import load_release_store
+        from cryokg.sandbox import deny_network, limit_memory
 
         store = load_release_store(Path(build_dir), base)
+        import rdflib.plugins.sparql.parser  # noqa: F401 - the checking parser, loaded once before the cap
+
+        if memory_mib:
+            used = _address_space_mib()
+            if used + 64 > memory_mib:
+                raise RuntimeError(f"the worker already uses {used} MiB of address space after loading the "
+                                   f"release, too close to the {memory_mib} MiB cap (--worker-memory)")
+            limit_memory(memory_mib)
+        deny_network(all_threads=True)  # from here on, no socket can be opened or connected in this process
     except Exception as exc:
         conn.send(("failed", str(exc)))
         return
     conn.send(("ready", ""))
     while True:
         try:
-            query, fmt, max_rows = conn.recv()
+            query, formats, max_rows = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            answer = _evaluate(store, query, fmt, max_rows)
+            answer = _evaluate(store, query, formats, max_rows)
+        except MemoryError:
+            answer = Answer("too-expensive", message="")
         except Exception as exc:
             answer = Answer("error", message=f"{type(exc).__name__}: {exc}")
         conn.send(answer)
@@ -146,9 +200,9 @@ def worker_main(conn: Connection, build_dir: str, base: str) -> None:
 # --- in the server process ---------------------------------------------------------------------------------
 
 class _Worker:
-    def __init__(self, context, build_dir: Path, base: str) -> None:
+    def __init__(self, context, build_dir: Path, base: str, memory_mib: int) -> None:
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=worker_main, args=(child, str(build_dir), base), daemon=True,
+        self.process = context.Process(target=worker_main, args=(child, str(build_dir), base, memory_mib), daemon=True,
                                        name="cryokg-sparql-worker")
         self.process.start()
         child.close()
@@ -165,9 +219,9 @@ class _Worker:
             self.kill()
             raise RuntimeError(f"SPARQL worker could not load the release: {message}")
 
-    def ask(self, query: str, fmt: str, max_rows: int, timeout: float) -> Answer | None:
+    def ask(self, query: str, formats: dict[str, str | None], max_rows: int, timeout: float) -> Answer | None:
         """The worker's answer, or None when it took longer than *timeout* seconds."""
-        self.conn.send((query, fmt, max_rows))
+        self.conn.send((query, formats, max_rows))
         if not self.conn.poll(timeout):
             return None
         return self.conn.recv()
@@ -180,15 +234,16 @@ class _Worker:
 
 
 class QueryPool:
-    """A few worker processes answering user SPARQL with a hard time limit.
+    """A few worker processes answering user SPARQL with a hard time limit and a memory cap each.
 
-    >>> # pool = QueryPool(Path("build"), base); await pool.start(); await pool.run("ASK {}", "json")
+    >>> # pool = QueryPool(Path("build"), base); await pool.start(); await pool.run("ASK {}", {"ask": "json"})
     """
 
     def __init__(self, build_dir: Path, base: str, *, size: int = 2, timeout: float = 10.0,
-                 max_rows: int = 10_000) -> None:
+                 max_rows: int = 10_000, memory_mib: int = DEFAULT_WORKER_MEMORY_MIB) -> None:
         self.build_dir, self.base = Path(build_dir), base
         self.size, self.timeout, self.max_rows = max(1, size), timeout, max_rows
+        self.memory_mib = memory_mib
         self._context = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
@@ -196,7 +251,7 @@ class QueryPool:
         self._tasks: set[asyncio.Task] = set()  # replacement spawns in flight (kept so they are not collected)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._context, self.build_dir, self.base)
+        worker = _Worker(self._context, self.build_dir, self.base, self.memory_mib)
         self._all.add(worker)
         try:
             worker.wait_ready()
@@ -219,8 +274,8 @@ class QueryPool:
             return
         try:
             fresh = await asyncio.to_thread(self._spawn)
-        except RuntimeError:
-            _log.exception("could not start a replacement SPARQL worker")
+        except RuntimeError as exc:
+            _log.error("could not start a replacement SPARQL worker: %s", exc)
             return
         self._idle.put_nowait(fresh)
 
@@ -229,8 +284,27 @@ class QueryPool:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def run(self, query: str, fmt: str) -> Answer:
-        """Evaluate *query* in a worker and serialise the result as *fmt* (a media-table key)."""
+    def _too_expensive(self) -> str:
+        return (f"the query was too expensive: it needed more than the {self.memory_mib} MiB of memory a query may "
+                "use here, and was stopped; narrow its patterns or add a LIMIT")
+
+    async def _died(self, worker: _Worker) -> Answer:
+        """The answer for a query whose worker died under it; a fresh worker takes its place."""
+        self._all.discard(worker)  # no longer a live worker, whatever happens next
+        await asyncio.to_thread(worker.process.join, 5)
+        code = worker.process.exitcode
+        self._spawn_replacement(worker)
+        if code in (-signal.SIGABRT, -signal.SIGKILL):  # pyoxigraph aborts when an allocation fails
+            _log.warning("SPARQL worker stopped by its memory cap (exit code %s); replaced", code)
+            return Answer("too-expensive", message=self._too_expensive())
+        _log.warning("SPARQL worker died (exit code %s); replaced", code)
+        why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        return Answer("crashed", message=f"the query crashed the SPARQL engine (its worker process died of {why}) "
+                                         "and was stopped; the worker has been replaced")
+
+    async def run(self, query: str, formats: dict[str, str | None]) -> Answer:
+        """Evaluate *query* in a worker; *formats* maps each result kind (``select``, ``ask``, ``graph``) to the
+        media-table key to serialise it as, or None when the client accepts none for that kind."""
         if self._idle is None:
             raise RuntimeError("QueryPool.start() was not awaited")
         try:
@@ -243,17 +317,17 @@ class QueryPool:
         try:
             # In a thread, not on the event loop: measured faster under load (the pipe write wakes the worker,
             # and on a busy machine the kernel may run it before the writer returns).
-            answer = await asyncio.to_thread(worker.ask, query, fmt, self.max_rows, self.timeout)
-        except (EOFError, OSError, BrokenPipeError) as exc:
-            _log.warning("SPARQL worker died: %s", exc)
-            self._spawn_replacement(worker)
-            return Answer("error", message="the query worker stopped unexpectedly; try again")
+            answer = await asyncio.to_thread(worker.ask, query, formats, self.max_rows, self.timeout)
+        except (EOFError, OSError, BrokenPipeError):
+            return await self._died(worker)
         if answer is None:
             await asyncio.to_thread(worker.kill)  # dead before we answer: nothing keeps running the query
             self._all.discard(worker)
             self._spawn_replacement(worker)
             return Answer("timeout", message=f"the query ran longer than {self.timeout:g} s and was stopped")
         self._idle.put_nowait(worker)
+        if answer.status == "too-expensive":
+            answer.message = self._too_expensive()
         return answer
 
     def pids(self) -> list[int]:
