@@ -1,6 +1,6 @@
 """Shared loading and lookup for the scripts/analytics_*.py examples.
 
-The examples work on the networkx view of the release (cryokg.graphview): they read the node-link export
+The examples work on the networkx view of the release (cryokg.release.graphview): they read the node-link export
 that `cryokg build` writes (build/exports/cryokg.nodelink.json), exactly as an analyst outside this project
 would, and fall back to building the view from build/cryokg.nt or, failing that, from the sources.
 """
@@ -29,14 +29,14 @@ def load_view(release: Path = ROOT / "build") -> nx.MultiDiGraph:
     nodelink = release / "exports" / "cryokg.nodelink.json"
     if nodelink.is_file():
         return nx.node_link_graph(json.loads(nodelink.read_text(encoding="utf-8")), edges="edges")
-    from cryokg.graphview import to_networkx
+    from cryokg.release.graphview import to_networkx
 
     if (release / "cryokg.nt").is_file():
         from rdflib import Graph
 
         return to_networkx(Graph().parse(release / "cryokg.nt", format="nt"))
     print(f"note: no release in {release}/, building the view from ontology/ (not validated)", file=sys.stderr)
-    from cryokg.release import assemble
+    from cryokg.release.build import assemble
 
     return to_networkx(assemble(ROOT / "ontology", validate=False))
 

@@ -140,8 +140,8 @@ def bench_real_build(runs: int, work: Path) -> dict:
 
 def bench_shacl(size: int, sources: Path, work: Path, *, iterations: int, jena_iterations: int,
                 with_pyshacl: bool) -> dict:
-    from bench_shacl import JenaRunner, engine_run, inject_violations, write_inputs
-    from cryokg.sources import find_shape_files, load_files
+    from bench_shacl import JenaRunner, engine_run, inject_violations, turbo_run, write_inputs
+    from cryokg.sources.load import find_shape_files, load_files
 
     graph = load_files([*sorted((sources / "data").glob("*.ttl")), sources / "cryokg.ttl",
                         *sorted((sources / "vocab").glob("*.ttl"))]).graph
@@ -158,10 +158,18 @@ def bench_shacl(size: int, sources: Path, work: Path, *, iterations: int, jena_i
     runs = {"cryokg": engine_run(data_path, files, iterations=iterations, engine="cryokg")}
     if with_pyshacl:
         runs["pyshacl"] = engine_run(data_path, files, iterations=1, engine="pyshacl")
+    try:
+        runs["pyshacl-turbo"] = turbo_run(data_path, files, iterations=min(iterations, 3))
+    except ImportError:
+        result["pyshacl-turbo"] = "not installed (pip install -e '.[bench]')"
     ours = runs["cryokg"]
     result.update({name: {k: v for k, v in run.items() if k != "results"} for name, run in runs.items()})
     result["results_count"] = len(ours["results"])
-    result["engines_equal"] = all(run["results"] == ours["results"] for run in runs.values())
+    result["engines_equal"] = all(run["results"] == ours["results"] for name, run in runs.items()
+                                  if name != "pyshacl-turbo")
+    if "pyshacl-turbo" in runs:
+        result["turbo_equal"] = runs["pyshacl-turbo"]["results"] == ours["results"]
+        result["only_turbo"] = sorted(map(list, runs["pyshacl-turbo"]["results"] - ours["results"]))[:5]
     if jena:
         result["jena"] = {k: v for k, v in jena.items() if k != "results"}
         result["results_equal"] = result["engines_equal"] and ours["results"] == jena["results"]
@@ -170,15 +178,17 @@ def bench_shacl(size: int, sources: Path, work: Path, *, iterations: int, jena_i
         result["ratio_warm"] = ours["median_s"] / jena["median_s"]
         if "pyshacl" in runs:
             result["ratio_pyshacl"] = runs["pyshacl"]["median_s"] / jena["median_s"]
+        if "pyshacl-turbo" in runs:
+            result["ratio_turbo"] = runs["pyshacl-turbo"]["median_s"] / jena["median_s"]
     return result
 
 
 def bench_profiles(sources: Path) -> dict:
     from bench_profile import check_query_cost, cprofile_top, shacl_by_shape
-    from cryokg.queries import load_catalogue
-    from cryokg.reasoning import entailments
-    from cryokg.sources import find_shape_files, load_sources
-    from cryokg.validation import load_shapes, validate_graph
+    from cryokg.answer.catalogue import load_catalogue
+    from cryokg.check.validation import load_shapes, validate_graph
+    from cryokg.release.reasoning import entailments
+    from cryokg.sources.load import find_shape_files, load_sources
 
     graph = load_sources(sources).graph
     shapes = load_shapes(find_shape_files(sources))
@@ -242,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/cryokg-bench"), help="scratch folder")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse synthetic sources and build-stage results already in --work (same script)")
-    parser.add_argument("--sections", default="build,real,shacl,sparql,http,profile")
+    parser.add_argument("--sections", default="build,real,shacl,suite,sparql,http,profile")
     parser.add_argument("--shacl-max", type=int, default=1_000_000, help="largest size for the SHACL comparison")
     parser.add_argument("--pyshacl-max", type=int, default=100_000,
                         help="largest size at which pyshacl (the reference engine) is timed too")
@@ -297,6 +307,15 @@ def main(argv: list[str] | None = None) -> int:
                                                       with_pyshacl=size <= args.pyshacl_max)
             if results["shacl"][str(size)].get("results_equal") is False:
                 results["mismatches"].append(f"shacl {size}: the SHACL engines reported different results")
+    if "suite" in sections:
+        _log("W3C SHACL suite")
+        from bench_shacl import JenaRunner, suite_counts
+
+        runner = JenaRunner()
+        try:
+            results["shacl_suite"] = suite_counts(jena=runner)
+        finally:
+            runner.close()
     if "sparql" in sections:
         from bench_sparql import run_sparql
 
@@ -337,8 +356,8 @@ def main(argv: list[str] | None = None) -> int:
                                                   timeout_s=args.budget_min * 60)
     if args.merge and args.json.is_file():  # re-measured sections replace theirs in the earlier results
         earlier = json.loads(args.json.read_text(encoding="utf-8"))
-        keys = {"build": "build", "real": "real_build", "shacl": "shacl", "sparql": "sparql", "http": "http",
-                "http_by_size": "http_by_size", "profile": "profile"}
+        keys = {"build": "build", "real": "real_build", "shacl": "shacl", "suite": "shacl_suite", "sparql": "sparql",
+                "http": "http", "http_by_size": "http_by_size", "profile": "profile"}
         for section, key in keys.items():
             if section.split("_")[0] in sections and key in results:
                 earlier[key] = results[key]

@@ -60,7 +60,7 @@ def _http(results: dict) -> str:
     text = (f"**HTTP SPARQL.** cryokg answers {_f(ours1['requests_per_s'])} req/s with one client (p50 "
             f"{_f(ours1['p50_ms'], 2)} ms) and {_f(ours50['requests_per_s'])} req/s with 50; rdflib-endpoint "
             f"{_f(theirs1['requests_per_s'])} and {_f(theirs50['requests_per_s'])}. Each query is checked before "
-            "it runs (`cryokg.web.security`): a lexer on the event loop refuses updates, `SERVICE` and `FROM`; the "
+            "it runs (`cryokg.publish.web.security`): a lexer on the event loop refuses updates, `SERVICE` and `FROM`; the "
             "second layer, rdflib's SPARQL parser, took about 25 ms a query and bounded the endpoint at about "
             "15 req/s. It now runs only for texts the lexer cannot classify completely (`is_plain`: every word a "
             "SPARQL keyword or function, every name plain ASCII, no escapes), which is where it is still needed: "
@@ -157,7 +157,7 @@ def _mismatches(results: dict) -> str:
     return ("**suggest differs between engines.** rdflib drops the solution of a `VALUES` clause followed by "
             "`OPTIONAL` when the optional part does not match (RDFLib/rdflib#2332, open), so `suggest` on rdflib "
             "misses the structure's own sources, which pyoxigraph returns. The embedded store is right; "
-            "`cryokg.coding._SITE_QUERY` can avoid the pattern by moving its `VALUES` after the `OPTIONAL`s or by "
+            "`cryokg.answer.code_selection._SITE_QUERY` can avoid the pattern by moving its `VALUES` after the `OPTIONAL`s or by "
             "anchoring with a triple pattern first, so the reference engine agrees again.\n\n")
 
 

@@ -1,7 +1,7 @@
 """One size's build, stage by stage, in its own process (``scripts/bench.py`` runs it as a child).
 
 Run as ``python scripts/bench_build.py SOURCES_DIR OUT_JSON``: it times the stages of ``cryokg build``
-(load, reasoning, SHACL validation through :func:`cryokg.release.assemble`), then each serialisation and each
+(load, reasoning, SHACL validation through :func:`cryokg.release.build.assemble`), then each serialisation and each
 graph export one by one into a temporary folder, and writes the timings, the triple counts, the validation
 summary and its own peak RSS as JSON. The parent reads the child's peak RSS independently (``os.wait4``), so
 memory is measured per size, not as the maximum over all children.
@@ -38,8 +38,8 @@ def _timed(timings: dict[str, float], name: str, func):
 def build_stages(sources: Path, *, exports: bool = True) -> dict:
     """Every stage of a build of *sources*, timed; the result is JSON-ready."""
     from cryokg.gcpause import collector_paused
-    from cryokg.release import assemble
-    from cryokg.serialize import to_jsonld, to_ntriples, to_rdfxml, to_turtle
+    from cryokg.release.build import assemble
+    from cryokg.release.writers import to_jsonld, to_ntriples, to_rdfxml, to_turtle
 
     start = time.perf_counter()
     stages: dict[str, float] = {}
@@ -80,8 +80,8 @@ def build_stages(sources: Path, *, exports: bool = True) -> dict:
 
 def _exports(release, out: Path, stages: dict[str, float]) -> None:
     try:
-        from cryokg.exports import EXPORTERS
-        from cryokg.graphview import to_networkx
+        from cryokg.release.exports import EXPORTERS
+        from cryokg.release.graphview import to_networkx
     except ImportError as exc:  # the exports helper's modules are not there yet
         print(f"bench_build: exports skipped ({exc})", file=sys.stderr)
         return
@@ -89,7 +89,7 @@ def _exports(release, out: Path, stages: dict[str, float]) -> None:
     for name, exporter in EXPORTERS.items():
         _timed(stages, f"export: {name}", lambda exporter=exporter: exporter.write(view, out))
     try:
-        from cryokg.exports.artifacts import diagram_artifacts
+        from cryokg.release.exports.artifacts import diagram_artifacts
     except ImportError:
         return
     _timed(stages, "diagrams", lambda: diagram_artifacts(release, out))

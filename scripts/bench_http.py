@@ -115,8 +115,8 @@ def wrk(base_url: str, paths: list[str], *, accept: str, connections: int, secon
 def _requests(release: Path, sources: Path, count: int) -> dict[str, list[str]]:
     """Varied request targets drawn from the release: nerve pages, code documents, bound catalogue queries."""
     from bench_sparql import sample_parameters
-    from cryokg.queries import bind_parameters, load_catalogue
-    from cryokg.store import load_store
+    from cryokg.answer.catalogue import bind_parameters, load_catalogue
+    from cryokg.answer.store import load_store
 
     engine = load_store(release=release, sources=None).engine
     params = sample_parameters(engine, count=count, seed=3)
@@ -130,8 +130,8 @@ def _requests(release: Path, sources: Path, count: int) -> dict[str, list[str]]:
 
 def _same_answers(cryokg_url: str, other_url: str, quoted: list[str]) -> bool | str:
     """Ask both servers the same queries (both must be up) and compare the answers by meaning."""
-    from cryokg.result_compare import compare
-    from cryokg.store import EndpointEngine
+    from cryokg.answer.agreement import compare
+    from cryokg.answer.store import EndpointEngine
 
     for text in (urllib.parse.unquote(q) for q in quoted):
         difference = compare(EndpointEngine(cryokg_url).query(text), EndpointEngine(other_url).query(text), text)

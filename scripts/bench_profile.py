@@ -23,7 +23,7 @@ TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsO
 
 def shacl_by_shape(data: Graph, shapes: Graph) -> list[dict]:
     """Seconds of validation (cryokg's engine) per targeted shape, heaviest first, with its constraint kinds."""
-    from cryokg.validation import validate_graph
+    from cryokg.check.validation import validate_graph
 
     targeted = sorted({s for p in TARGETS for s in shapes.subjects(p, None) if isinstance(s, URIRef)}, key=str)
     untargeted = Graph()
@@ -77,11 +77,11 @@ def cprofile_top(func: Callable[[], object], *, limit: int = 12, strip: tuple[st
 
 
 def check_query_cost(query_text: str, repeats: int = 5) -> dict:
-    """Milliseconds the endpoint's pre-evaluation safety checks (cryokg.web.security) take per query: the lexer
+    """Milliseconds the endpoint's pre-evaluation safety checks (cryokg.publish.web.security) take per query: the lexer
     (on the event loop), the plain-text test and the full check (in a worker; the rdflib parse runs only for
     texts that are not plain), and the rdflib parse alone, which plain texts skip."""
     try:
-        from cryokg.web.security import _lexer_check, _rdflib_check, check_query, is_plain
+        from cryokg.publish.web.security import _lexer_check, _rdflib_check, check_query, is_plain
     except ImportError:
         return {}
     out = {}

@@ -25,12 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from cryokg.coding import SiteError, suggest  # noqa: E402
-from cryokg.matching import label_index  # noqa: E402
+from cryokg.answer.catalogue import QUERIES_DIR, bind_parameters, load_catalogue  # noqa: E402
+from cryokg.answer.code_selection import SiteError, suggest  # noqa: E402
+from cryokg.answer.matching import label_index  # noqa: E402
+from cryokg.answer.store import Engine, RdflibEngine, load_store, to_rdflib_dataset  # noqa: E402
 from cryokg.namespaces import CRYO  # noqa: E402
-from cryokg.queries import QUERIES_DIR, bind_parameters, load_catalogue  # noqa: E402
-from cryokg.sources import DEFAULT_SOURCES  # noqa: E402
-from cryokg.store import Engine, RdflibEngine, load_store, to_rdflib_dataset  # noqa: E402
+from cryokg.sources.load import DEFAULT_SOURCES  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -166,9 +166,9 @@ def _shacl_section(results: dict) -> str:
               "Jena process s", "cryokg / Jena", "pyshacl / Jena", "results", "identical"]
     return ("## SHACL validation: cryokg's engine and pyshacl vs Apache Jena\n\n" + _table(header, rows)
             + "\nSame data (the synthetic graph with 12 injected violations of Core and SHACL-SPARQL shapes) and "
-            "the same shapes (ontology/shapes/*.ttl merged). cryokg's engine (`cryokg.shacl`, the default of "
+            "the same shapes (ontology/shapes/*.ttl merged). cryokg's engine (`cryokg.check.shacl`, the default of "
             "`cryokg build` and `cryokg validate`) and pyshacl (the reference, `--engine pyshacl`; timed up to "
-            "`--pyshacl-max`) run through `cryokg.validation.validate_graph` on data parsed once; each cryokg run "
+            "`--pyshacl-max`) run through `cryokg.check.validation.validate_graph` on data parsed once; each cryokg run "
             "builds its own index and pyoxigraph store. Jena runs in one JVM (`scripts/bench_jena/ShaclBench.java`): "
             "parse once, validate several times; *warm* is the median of the runs after the first, and cryokg's "
             "time is the median of its runs. Results are compared as sets of (focus node, path, constraint "

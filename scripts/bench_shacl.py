@@ -1,4 +1,5 @@
-"""SHACL section of the benchmark: cryokg's SHACL engine and pyshacl (the reference) against Apache Jena's.
+"""SHACL section of the benchmark: cryokg's SHACL engine, pyshacl (the reference) and pyshacl-turbo (a Rust
+engine with pyshacl's API) against Apache Jena's; and all four on the W3C SHACL test suite (:func:`suite_counts`).
 
 Both engines get the same data (the synthetic graph as N-Triples, with a few deliberate violations injected so
 that "identical results" compares something) and the same shapes (``ontology/shapes/*.ttl`` merged into one
@@ -25,7 +26,7 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, SKOS
 
-__all__ = ["JenaRunner", "engine_run", "inject_violations", "result_set", "write_inputs"]
+__all__ = ["JenaRunner", "engine_run", "inject_violations", "result_set", "suite_counts", "turbo_run", "write_inputs"]
 
 JAVA_DIR = Path("/usr/share/java")
 JENA_JARS = ("arq", "base", "cmds", "core", "dboe-base", "dboe-index", "dboe-storage", "dboe-trans-data",
@@ -61,7 +62,7 @@ def inject_violations(graph: Graph, *, seed: int = 7, count: int = 4) -> Graph:
 
 def write_inputs(data: Graph, shapes_files: list[Path], folder: Path) -> tuple[Path, Path]:
     """The data as N-Triples and the shapes merged into one Turtle file, for both engines."""
-    from cryokg.serialize import to_ntriples
+    from cryokg.release.writers import to_ntriples
 
     folder.mkdir(parents=True, exist_ok=True)
     data_path, shapes_path = folder / "data.nt", folder / "shapes.ttl"
@@ -90,11 +91,11 @@ def result_set(report: Graph) -> set[Key]:
 
 
 def engine_run(data_path: Path, shapes_files: list[Path], *, iterations: int, engine: str) -> dict:
-    """:func:`cryokg.validation.validate_graph` with *engine* (``cryokg`` or ``pyshacl``), warm: data parsed once,
+    """:func:`cryokg.check.validation.validate_graph` with *engine* (``cryokg`` or ``pyshacl``), warm: data parsed once,
     then validated *iterations* times; the time of a run includes everything the engine does (its index, its
     pyoxigraph store for SHACL-SPARQL), nothing is kept between runs."""
-    from cryokg.parsing import parse_rdf
-    from cryokg.validation import load_shapes, validate_graph
+    from cryokg.check.validation import load_shapes, validate_graph
+    from cryokg.rdf.parsing import parse_rdf
 
     start = time.perf_counter()
     data = Graph()
@@ -109,6 +110,63 @@ def engine_run(data_path: Path, shapes_files: list[Path], *, iterations: int, en
     assert outcome is not None
     return {"load_s": load_s, "times_s": times, "median_s": statistics.median(times),
             "results": result_set(outcome.report), "summary": outcome.summary()}
+
+
+def turbo_run(data_path: Path, shapes_files: list[Path], *, iterations: int) -> dict:
+    """pyshacl-turbo (PyPI ``pyshacl-turbo``, the ``bench`` extra), warm like :func:`engine_run`: the same rdflib
+    data graph and shapes graph, ``validate`` with pyshacl's arguments, timed per run."""
+    import pyshacl_turbo
+
+    from cryokg.check.validation import load_shapes
+    from cryokg.rdf.parsing import parse_rdf
+
+    data = Graph()
+    data.addN((s, p, o, data) for s, p, o in parse_rdf(data_path.read_bytes(), fmt="ntriples", max_bytes=1 << 40))
+    shapes = load_shapes(shapes_files)
+    times, report = [], None
+    for _ in range(iterations):
+        start = time.perf_counter()
+        _conforms, report, _text = pyshacl_turbo.validate(data, shacl_graph=shapes, inference="none", advanced=True)
+        times.append(time.perf_counter() - start)
+    assert isinstance(report, Graph)
+    return {"times_s": times, "median_s": statistics.median(times), "results": result_set(report)}
+
+
+def suite_counts(*, jena: JenaRunner | None = None) -> dict[str, dict[str, int]]:
+    """Outcomes per engine on the W3C SHACL suite's core and sparql ``sht:Validate`` entries, judged like
+    ``tests/test_w3c_shacl.py``: cryokg's ``validate`` with each ``--engine`` (SHACL-for-SHACL check included),
+    and pyshacl, pyshacl-turbo and Jena called directly on the test file (no shapes check)."""
+    import sys
+    from collections import Counter
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import w3c_shacl as suite
+
+    def direct(module_name: str):
+        module = __import__(module_name)
+
+        def run(entry):
+            data, shapes = suite.parse(entry.data), suite.parse(entry.shapes)
+            _conforms, report, _text = module.validate(data, shacl_graph=shapes, inference="none", advanced=True)
+            if not isinstance(report, Graph):
+                from cryokg.errors import BadInput
+
+                raise BadInput(str(report))
+            return report, [data, shapes]
+        return run
+
+    def jena_run(entry):
+        assert jena is not None
+        report = jena.validate_once(entry.data, entry.shapes)
+        return report, [suite.parse(entry.data), suite.parse(entry.shapes)]
+
+    runners = {f"cryokg validate --engine {e}": suite.run_cryokg(e) for e in ("cryokg", "auto", "pyshacl")}
+    runners["pyshacl (direct)"] = direct("pyshacl")
+    runners["pyshacl-turbo (direct)"] = direct("pyshacl_turbo")
+    if jena is not None and jena.available:
+        runners[f"jena {jena.version()}"] = jena_run
+    entries = suite.entries(suite.suite_root())
+    return {name: dict(Counter(suite.judge(entry, run).outcome for entry in entries)) for name, run in runners.items()}
 
 
 class JenaRunner:
@@ -159,6 +217,17 @@ class JenaRunner:
         warm_times = times[1:] if len(times) > 1 else times
         return {"mode": "warm" if self.warm else "cold", "load_s": payload["load_s"], "times_s": times,
                 "median_s": statistics.median(warm_times), "process_s": wall, "results": result_set(graph)}
+
+    def validate_once(self, data_path: Path, shapes_path: Path) -> Graph:
+        """Jena's ``shacl validate`` (cold JVM) on one data and shapes file: the report graph; a refusal (a
+        non-zero exit) is raised as :class:`cryokg.errors.BadInput`."""
+        from cryokg.errors import BadInput
+
+        proc = subprocess.run(["java", "-cp", self.classpath, "shacl.shacl", "validate", "--shapes", str(shapes_path),
+                               "--data", str(data_path)], capture_output=True, text=True, check=False)
+        if proc.returncode != 0 or "ValidationReport" not in proc.stdout:
+            raise BadInput((proc.stderr or proc.stdout).strip()[-300:])
+        return Graph().parse(data=proc.stdout, format="turtle")
 
     def close(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -1,12 +1,12 @@
 """SPARQL section of the benchmark: every catalogue query and ``suggest`` on the embedded store (pyoxigraph)
 against rdflib's in-memory engine, on the same quads.
 
-Both engines are the project's own (:class:`cryokg.store.OxigraphEngine` and :class:`cryokg.store.RdflibEngine`)
-over the same data: :func:`cryokg.store.load_store` on a sources folder (the union as the default graph plus
-one named graph per file), copied into an rdflib ``Dataset`` with :func:`cryokg.store.to_rdflib_dataset`.
+Both engines are the project's own (:class:`cryokg.answer.store.OxigraphEngine` and :class:`cryokg.answer.store.RdflibEngine`)
+over the same data: :func:`cryokg.answer.store.load_store` on a sources folder (the union as the default graph plus
+one named graph per file), copied into an rdflib ``Dataset`` with :func:`cryokg.answer.store.to_rdflib_dataset`.
 Parameters vary from call to call (a different code or nerve each time, the same sequence on both engines),
 so no engine is measured on one cached answer. Every answer is compared with
-:func:`cryokg.result_compare.compare`; a difference is recorded and makes the run fail.
+:func:`cryokg.answer.agreement.compare`; a difference is recorded and makes the run fail.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def sample_parameters(engine, *, count: int, seed: int) -> dict[str, list[str]]:
 
 
 def _bound_texts(query, engine, params: dict[str, list[str]], count: int) -> list[str]:
-    from cryokg.queries import bind_parameters
+    from cryokg.answer.catalogue import bind_parameters
 
     texts = []
     for i in range(count):
@@ -111,10 +111,10 @@ def _stats(times: list[float]) -> dict:
 
 def run_sparql(sources: Path, *, reps: int, budget_s: float, timeout_s: float = 120.0, seed: int = 1) -> dict:
     """Time every catalogue query and ``suggest`` on both engines; compare every answer."""
-    from cryokg.coding import suggest
-    from cryokg.queries import load_catalogue
-    from cryokg.result_compare import compare
-    from cryokg.store import RdflibEngine, load_store, to_rdflib_dataset
+    from cryokg.answer.agreement import compare
+    from cryokg.answer.catalogue import load_catalogue
+    from cryokg.answer.code_selection import suggest
+    from cryokg.answer.store import RdflibEngine, load_store, to_rdflib_dataset
 
     start = time.perf_counter()
     loaded = load_store(release=Path("/nonexistent-release"), sources=sources)

@@ -26,8 +26,8 @@ from rdflib.namespace import SH
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from cryokg.sources import find_shape_files, load_sources  # noqa: E402 - after the path set-up above
-from cryokg.validation import load_shapes, validate_graph  # noqa: E402
+from cryokg.check.validation import load_shapes, validate_graph  # noqa: E402
+from cryokg.sources.load import find_shape_files, load_sources  # noqa: E402 - after the path set-up above
 
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cryokg.release import Release, assemble
+from cryokg.release.build import assemble
+from cryokg.release.model import Release
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "ontology"
@@ -22,3 +23,13 @@ def release() -> Release:
 def graph(release: Release):
     """The asserted graph of the release."""
     return release.asserted
+
+
+EXTERNAL_FIXTURES = {"server", "oxigraph", "virtuoso", "nginx", "apache", "page"}
+"""Fixtures that start a program outside Python: a test using one is ``external`` (left out of ``--quick``)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if EXTERNAL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.external)

@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
-from cryokg.claims import check_claim, load_knowledge_graph, nearest_code, site_structures
+from cryokg.answer.claims import check_claim, load_knowledge_graph, nearest_code, site_structures
 from cryokg.cli import main
 from cryokg.namespaces import CRYO
 

@@ -9,12 +9,12 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from cryokg.answer.compare import NOT_ATTRIBUTES, attribute_properties, compare_codes
+from cryokg.answer.describe import describe
+from cryokg.answer.store import load_store
 from cryokg.cli import main
-from cryokg.comparison import NOT_ATTRIBUTES, attribute_properties, compare_codes
 from cryokg.errors import BadInput
-from cryokg.lookup import describe
 from cryokg.namespaces import CRYO, curie
-from cryokg.store import load_store
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "ontology"

@@ -14,11 +14,11 @@ import pytest
 from rdflib import URIRef
 from rdflib.namespace import RDF, SKOS
 
-from cryokg import diagrams
 from cryokg.errors import BadInput
-from cryokg.exports.artifacts import diagram_artifacts
-from cryokg.graphview import label_for
 from cryokg.namespaces import curie
+from cryokg.release import diagrams
+from cryokg.release.exports.artifacts import diagram_artifacts
+from cryokg.release.graphview import label_for
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed (apt-get install graphviz)")
 

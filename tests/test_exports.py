@@ -19,13 +19,13 @@ from rdflib.namespace import RDF, SKOS
 
 from cryokg.cli import main
 from cryokg.errors import BadInput
-from cryokg.exports import EXPORTERS, Exporter, exporter, kgx, tables, write_exports
-from cryokg.exports.artifacts import export_artifacts
-from cryokg.exports.base import scalar_graph
-from cryokg.exports.graphml import to_graphml
-from cryokg.graphview import to_networkx
 from cryokg.namespaces import curie
-from cryokg.serialize import to_ntriples
+from cryokg.release.exports import EXPORTERS, Exporter, exporter, kgx, tables, write_exports
+from cryokg.release.exports.artifacts import export_artifacts
+from cryokg.release.exports.base import scalar_graph
+from cryokg.release.exports.graphml import to_graphml
+from cryokg.release.graphview import to_networkx
+from cryokg.release.writers import to_ntriples
 
 
 def _resources(graph: Graph) -> set[str]:

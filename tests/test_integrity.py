@@ -9,7 +9,7 @@ from rdflib.namespace import DCTERMS, RDF, SKOS
 from tests.conftest import SOURCES
 
 from cryokg.namespaces import CRYO, DEFAULT_BASE
-from cryokg.release import Release
+from cryokg.release.model import Release
 
 FAMILY_NOTATIONS = {"0440T", "0441T", "0442T"}
 

@@ -4,7 +4,7 @@ and the next build cleans up what the killed one left behind.
 Each kill point starts a real ``cryokg build --verbose`` process, waits until it announces a stage (or, while
 writing, until a given number of files sit in its staging folder), lets it run a little longer, and kills it.
 build/ must then hold exactly the files its manifest lists, each with the manifest's checksum, and be the old
-release or the new one. The leftovers are then cleaned by :func:`cryokg.atomic.clean_leftovers`, the first
+release or the new one. The leftovers are then cleaned by :func:`cryokg.release.atomic.clean_leftovers`, the first
 thing every build does; one test runs the whole sequence (kill, then a complete build) end to end.
 """
 
@@ -25,7 +25,9 @@ from pathlib import Path
 import pytest
 from tests.conftest import SOURCES
 
-from cryokg.atomic import clean_leftovers
+from cryokg.release.atomic import clean_leftovers
+
+pytestmark = pytest.mark.slow
 
 # (stage announced by --verbose, then either seconds to wait or "files:N/D" = until N/D of the files are staged)
 KILL_POINTS = [

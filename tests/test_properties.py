@@ -9,8 +9,8 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
 from tests.strategies import graphs
 
-from cryokg.parsing import parse_rdf
-from cryokg.serialize import FORMATS, to_jsonld, to_ntriples, to_rdfxml, to_turtle
+from cryokg.rdf.parsing import parse_rdf
+from cryokg.release.writers import FORMATS, to_jsonld, to_ntriples, to_rdfxml, to_turtle
 
 PARSE_AS = {"turtle": "turtle", "ntriples": "ntriples", "jsonld": "jsonld", "rdfxml": "rdfxml"}
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,13 +17,15 @@ from rdflib import Graph
 from rdflib.namespace import SKOS
 from tests.conftest import SOURCES
 
-from cryokg.claims import CLAIM_SHAPES, ClaimReport, check_claim, claim_graph, nearest_code
+from cryokg.answer.catalogue import load_catalogue, parse_query_file, run_named
+from cryokg.answer.claims import CLAIM_SHAPES, ClaimReport, check_claim, claim_graph, nearest_code
+from cryokg.answer.code_selection import Suggestion, suggest
+from cryokg.answer.store import QueryResult, load_store
+from cryokg.check.validation import load_shapes
 from cryokg.cli import main
-from cryokg.coding import Suggestion, suggest
 from cryokg.errors import BadInput
-from cryokg.queries import load_catalogue, parse_query_file, run_named
-from cryokg.store import QueryResult, load_store
-from cryokg.validation import load_shapes
+
+pytestmark = pytest.mark.slow  # property-based: hundreds of generated inputs
 
 LIBRARY = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

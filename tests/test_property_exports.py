@@ -25,9 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from rdflib import Graph
 from tests.strategies import graphs
 
-from cryokg.exports import EXPORTERS, kgx, tables
-from cryokg.exports.base import MULTI_SEPARATOR, scalar_graph
-from cryokg.graphview import to_networkx
+from cryokg.release.exports import EXPORTERS, kgx, tables
+from cryokg.release.exports.base import MULTI_SEPARATOR, scalar_graph
+from cryokg.release.graphview import to_networkx
+
+pytestmark = pytest.mark.slow  # property-based: hundreds of generated inputs
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])

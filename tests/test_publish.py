@@ -1,6 +1,6 @@
 """``cryokg publish`` against real triple stores (Oxigraph server, Virtuoso) started on loopback by fixtures.
 
-Each server runs once per module, is started and stopped by :mod:`cryokg.stores` (by PID, in ``finally``),
+Each server runs once per module, is started and stopped by :mod:`tests.stores` (by PID, in ``finally``),
 and the tests skip with the install command when its program is absent. Expectations come from the release
 itself (its triples, its answers on the embedded store), never from numbers written here.
 """
@@ -16,16 +16,17 @@ import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS
+from tests.stores import ProgramMissing, RunningServer, oxigraph_server, virtuoso_server
 
-from cryokg import publish
+from cryokg.answer.agreement import compare, normal_term, order_keys
+from cryokg.answer.catalogue import load_catalogue
+from cryokg.answer.store import QueryResult
 from cryokg.cli import main
 from cryokg.namespaces import id_namespace
-from cryokg.queries import load_catalogue
-from cryokg.release import Release, write_rdf
-from cryokg.result_compare import compare, normal_term, order_keys
-from cryokg.sparql_http import HttpStatusError, PublishError, connect
-from cryokg.store import QueryResult
-from cryokg.stores import ProgramMissing, RunningServer, oxigraph_server, virtuoso_server
+from cryokg.publish import triplestore as publish
+from cryokg.publish.sparql_client import HttpStatusError, PublishError, connect
+from cryokg.release.build import write_rdf
+from cryokg.release.model import Release
 
 CODE = id_namespace("code")
 XSD = "http://www.w3.org/2001/XMLSchema#"  # a plain string: rdflib's XSD namespace object trips pytest's collection
@@ -139,7 +140,7 @@ def _parameter_values(engine, query_name: str, parameter: str) -> list[str]:
 def test_catalogue_agrees_for_other_parameter_values(server: RunningServer, release_dir: Path) -> None:
     """The parameter binding (a VALUES block first in WHERE) is portable: the answers agree for every code of
     the family and every nerve a fact names, not only for the defaults."""
-    from cryokg.queries import bind_parameters
+    from cryokg.answer.catalogue import bind_parameters
 
     release = publish.read_release(release_dir)
     engine = publish.local_engine(release)
@@ -282,6 +283,7 @@ def test_changed_label_is_found_by_content_and_catalogue(oxigraph, release_dir: 
     assert not result.ok()
 
 
+@pytest.mark.external  # starts its own Virtuoso
 def test_a_cut_short_read_back_is_not_a_mismatch(release: Release, release_dir: Path, tmp_path: Path, capsys) -> None:
     """Virtuoso cuts answers at ResultSetMaxRows, the graph read-back too: verify what came back, say so."""
     limit = len(release.asserted) // 2
@@ -408,7 +410,7 @@ def test_equal_terms_spelled_differently_compare_equal() -> None:
 
 def test_virtuoso_json_is_read_like_standard_json() -> None:
     """Virtuoso answers ``typed-literal`` and ASK as a one-cell SELECT; both must read as the standard form."""
-    from cryokg.sparql_http import _from_json
+    from cryokg.publish.sparql_client import _from_json
 
     old = {"head": {"vars": ["n"]}, "results": {"bindings": [
         {"n": {"type": "typed-literal", "datatype": XSD + "integer", "value": "3"}}]}}

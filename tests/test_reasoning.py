@@ -8,7 +8,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
 from cryokg.namespaces import CRYO, id_namespace
-from cryokg.reasoning import entailments
+from cryokg.release.reasoning import entailments
 
 ANAT = id_namespace("anatomy")
 

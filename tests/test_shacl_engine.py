@@ -1,9 +1,9 @@
-"""cryokg's SHACL engine (cryokg.shacl) against pyshacl, the reference: the same results on the release, on
+"""cryokg's SHACL engine (cryokg.check.shacl) against pyshacl, the reference: the same results on the release, on
 every shape example, on mutated synthetic graphs, and on shapes that use the Core features the project's own
 shapes do not (so the engine is right for users' shapes too). Where the engine cannot evaluate a shapes
 graph, validation falls back to pyshacl.
 
-Results are compared as multisets of :class:`cryokg.validation.ValidationResult` (severity, focus node, path,
+Results are compared as multisets of :class:`cryokg.check.validation.ValidationResult` (severity, focus node, path,
 component, message, named shape, value).
 """
 
@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
-from cryokg.errors import BadInput
-from cryokg.shacl import Engine, compile_shapes
-from cryokg.shacl.index import DataIndex, term_of
-from cryokg.sources import find_data_files, find_shape_files, load_files
-from cryokg.synth import generate
-from cryokg.validation import ValidationOutcome, load_shapes, validate_graph
+from cryokg.check.shacl import Engine, compile_shapes
+from cryokg.check.shacl.index import DataIndex, term_of
+from cryokg.check.validation import ValidationOutcome, load_shapes, validate_graph
+from cryokg.errors import BadInput, EngineUnsupported
+from cryokg.release.synth import generate
+from cryokg.sources.load import find_data_files, find_shape_files, load_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "shapes"))
 import shapes_manifest as manifest
@@ -52,7 +52,7 @@ def project_shapes() -> Graph:
 def test_release_same_results(project_shapes):
     data = load_files(find_data_files(ONTOLOGY)).graph
     outcome = same_results(data, project_shapes)
-    assert outcome.conforms and outcome.count("Warning") > 0 and outcome.count("Info") > 0
+    assert outcome.passes() and not outcome.conforms and outcome.count("Warning") > 0 and outcome.count("Info") > 0
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
@@ -69,6 +69,7 @@ def synthetic() -> Graph:
     return generate(triples=1_500, seed=3)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_mutated_synthetic_graphs_same_results(synthetic, project_shapes, data):
@@ -235,6 +236,7 @@ def test_feature_shapes_same_results():
         <= blank, blank
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(graphs(max_nodes=10))
 def test_random_graphs_same_results(graph):
@@ -303,7 +305,7 @@ def test_engine_compiles_the_project_shapes(project_shapes):
 
 def test_batched_sparql_constraints_equal_per_node_queries(project_shapes, synthetic):
     """One query per SHACL-SPARQL constraint gives the same results as one query per focus node."""
-    from cryokg.shacl.model import batchable
+    from cryokg.check.shacl.model import batchable
 
     model = compile_shapes(project_shapes)
     batched = [c for shape in model.shapes.values() for c in shape.sparql if c.batch]
@@ -318,3 +320,55 @@ def test_batched_sparql_constraints_equal_per_node_queries(project_shapes, synth
     key = lambda r: (str(r.focus), str(r.value), str(r.component), tuple(map(str, r.messages)))  # noqa: E731
     assert sorted(map(key, fast)) == sorted(map(key, slow))
     assert any(r.component == SH.SPARQLConstraintComponent for r in fast)
+
+
+def test_prebind_substitutes_everywhere_sparql_allows():
+    """Pre-binding (SHACL 5.3.1) by substitution: nested groups, BIND, bound(), sub-select projections, GROUP BY."""
+    from cryokg.check.shacl.sparql import prebind
+
+    query = ("SELECT $this (COUNT(?x) AS ?n) WHERE { { FILTER bound($this) } BIND ($this AS ?that) "
+             "{ SELECT $this ?x WHERE { $this <urn:p> ?x } } } GROUP BY $this")
+    out = prebind(query, {"this": '"a\\"b"@en'})
+    assert "$this" not in out and "?this " not in out.split("WHERE", 1)[1]
+    assert out.startswith('SELECT ("a\\"b"@en AS ?this)') and "FILTER (true)" in out
+    assert 'BIND ("a\\"b"@en AS ?that)' in out and 'GROUP BY ("a\\"b"@en)' in out
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:p"), ox.Literal("1")))
+    store.add(ox.Quad(ox.NamedNode("urn:b"), ox.NamedNode("urn:p"), ox.Literal("2")))
+    rows = list(store.query(prebind(query, {"this": "<urn:a>"})))
+    assert len(rows) == 1 and rows[0]["this"] == ox.NamedNode("urn:a") and rows[0]["n"].value == "1"
+
+
+BLANK_FOCUS_SHAPES = FEATURE_SHAPES.split("ex:Codes")[0] + """
+ex:Union a sh:NodeShape ;
+    sh:targetClass cryo:ProcedureCode ;
+    sh:sparql [ sh:prefixes ex:prefixes ; sh:message "union" ;
+        sh:select \"\"\"SELECT $this WHERE { { $this skos:broader ?x } UNION { FILTER ($this = $this) } }\"\"\" ] .
+"""
+
+
+def test_blank_focus_node_in_a_query_that_needs_substitution_is_declared_unsupported():
+    """A blank node has no SPARQL syntax, and pyoxigraph's top-level binding is not pre-binding for this query:
+    --engine cryokg says so, auto gives pyshacl's answer."""
+    shapes = Graph().parse(data=BLANK_FOCUS_SHAPES, format="turtle")
+    data = feature_data()
+    with pytest.raises(EngineUnsupported, match="blank node"):
+        validate_graph(data, shapes, engine="cryokg")
+    assert Counter(validate_graph(data, shapes).results) == Counter(validate_graph(data, shapes, engine="pyshacl").results)
+    data.remove((BNode("anon"), None, None))
+    same_results(data, shapes)
+
+
+def test_path_in_a_property_shape_sparql_constraint():
+    """$PATH is replaced by the property shape's path in SPARQL syntax (SHACL 5.3.1.2)."""
+    shapes = Graph().parse(data=FEATURE_SHAPES.split("ex:Codes")[0] + """
+ex:Path a sh:PropertyShape ; sh:targetClass cryo:ProcedureCode ;
+    sh:path ( skos:broader [ sh:zeroOrMorePath skos:broader ] ) ;
+    sh:sparql [ sh:prefixes ex:prefixes ; sh:message "not a code: {?value}" ;
+        sh:select \"\"\"SELECT $this ?value WHERE { $this $PATH ?value .
+            FILTER NOT EXISTS { ?value a cryo:ProcedureCode } }\"\"\" ] .
+""", format="turtle")
+    outcome = validate_graph(feature_data(), shapes, engine="cryokg")
+    assert {(r.focus, r.value) for r in outcome.results} >= {(EX + "code", EX + "device"), (EX + "other", EX + "device")}

@@ -15,8 +15,8 @@ import pytest
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
-from cryokg.sources import find_data_files, find_shape_files, load_files
-from cryokg.validation import _curie, check_shapes, load_shapes, path_key
+from cryokg.check.validation import _curie, check_shapes, load_shapes, path_key
+from cryokg.sources.load import find_data_files, find_shape_files, load_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "shapes"))
 import shapes_manifest as manifest

@@ -22,10 +22,8 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib import namespace as rdfns
 
-from cryokg.errors import BadInput
-from cryokg.queries import load_catalogue, run_named
-from cryokg.sources import find_data_files, load_files
-from cryokg.store import (
+from cryokg.answer.catalogue import load_catalogue, run_named
+from cryokg.answer.store import (
     EndpointEngine,
     OxigraphEngine,
     QuerySyntaxError,
@@ -34,6 +32,8 @@ from cryokg.store import (
     source_graph_iri,
     to_rdflib_dataset,
 )
+from cryokg.errors import BadInput
+from cryokg.sources.load import find_data_files, load_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "ontology"
@@ -242,7 +242,7 @@ def test_oxigraph_engine_on_an_empty_store():
 
 
 def test_json_results_round_trip(loaded):
-    from cryokg.results import format_result
+    from cryokg.answer.result_formats import format_result
 
     result = run_named(loaded.engine, CATALOGUE["procedure-steps"])
     payload = json.loads(format_result(result, "json"))

@@ -10,12 +10,12 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
+from cryokg.answer.code_selection import STRUCTURE_TYPES, SiteError, suggest
+from cryokg.answer.matching import normalize
+from cryokg.answer.store import load_store
 from cryokg.cli import main
-from cryokg.coding import STRUCTURE_TYPES, SiteError, suggest
-from cryokg.matching import normalize
 from cryokg.namespaces import CRYO
-from cryokg.sources import find_data_files, load_files
-from cryokg.store import load_store
+from cryokg.sources.load import find_data_files, load_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "ontology"
@@ -234,8 +234,8 @@ def test_code_from_a_scope_that_names_the_structure(engine):
 
 
 def test_label_index_is_built_once_per_store(engine):
-    from cryokg.matching import label_index
-    from cryokg.store import OxigraphEngine
+    from cryokg.answer.matching import label_index
+    from cryokg.answer.store import OxigraphEngine
 
     assert label_index(OxigraphEngine(engine.store)) is label_index(engine)
 
@@ -297,7 +297,7 @@ c:B2 a cryo:ProcedureCode ; skos:notation "B2" ; cryo:method t:heat ; cryo:anato
 def synthetic():
     import pyoxigraph as ox
 
-    from cryokg.store import OxigraphEngine
+    from cryokg.answer.store import OxigraphEngine
 
     store = ox.Store()
     store.load(SYNTHETIC.encode(), format=ox.RdfFormat.TURTLE)
@@ -329,7 +329,7 @@ def test_synthetic_scope_rules(synthetic):
                                   "greater occipital nerve"])
 def test_suggest_is_the_same_on_both_engines(engine, site):
     """The embedded store and rdflib (the reference engine) give the same answer, sources included."""
-    from cryokg.store import RdflibEngine, to_rdflib_dataset
+    from cryokg.answer.store import RdflibEngine, to_rdflib_dataset
 
     reference = RdflibEngine(to_rdflib_dataset(engine.store))
     assert suggest(engine, site).to_json() == suggest(reference, site).to_json()

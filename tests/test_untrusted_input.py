@@ -1,6 +1,6 @@
 """Untrusted RDF never makes cryokg reach out, expand entities, or run out of time or memory (issue 8).
 
-Every RDF a user or a server hands us goes through :func:`cryokg.parsing.parse_rdf`. These tests feed it,
+Every RDF a user or a server hands us goes through :func:`cryokg.rdf.parsing.parse_rdf`. These tests feed it,
 and the commands that read files (``validate``, ``check --graph``) or answers (``query --endpoint``), hostile
 documents: a JSON-LD remote ``@context`` pointing at a loopback listener that must stay silent, XXE and
 "billion laughs" RDF/XML, oversized and deeply nested input. Each expects a clean refusal (exit 2, a message
@@ -21,7 +21,7 @@ from tests.listener import JSONLD_CONTEXT_REPLY, Listener
 
 from cryokg.cli import main
 from cryokg.errors import SourceError
-from cryokg.parsing import MAX_JSON_DEPTH, MAX_XML_DEPTH, parse_rdf
+from cryokg.rdf.parsing import MAX_JSON_DEPTH, MAX_XML_DEPTH, parse_rdf
 
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
@@ -134,7 +134,7 @@ def test_oversized_input_is_refused(tmp_path: Path, capsys) -> None:
     triple = b'<http://example.org/s> <http://example.org/p> "x" .\n'
     with pytest.raises(SourceError, match="over the limit"):
         list(parse_rdf(triple * 100, fmt="ntriples", max_bytes=len(triple) * 99))
-    from cryokg.parsing import MAX_BYTES
+    from cryokg.rdf.parsing import MAX_BYTES
 
     path = tmp_path / "huge.ttl"
     with path.open("wb") as handle:
@@ -226,7 +226,7 @@ def test_hostile_endpoint_answers_are_clean_errors(hostile_endpoint, capsys, med
 
 
 def test_oversized_endpoint_answer_is_refused(hostile_endpoint, capsys, monkeypatch) -> None:
-    monkeypatch.setattr("cryokg.store.MAX_BYTES", 1000)
+    monkeypatch.setattr("cryokg.answer.store.MAX_BYTES", 1000)
     hostile_endpoint.answer = ("application/n-triples", b'<http://e/s> <http://e/p> "x" .\n' * 100)
     url = f"http://127.0.0.1:{hostile_endpoint.server_address[1]}/sparql"
     assert main(["query", "--sparql", "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "--endpoint", url]) == 2

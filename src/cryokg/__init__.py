@@ -1,19 +1,20 @@
-"""cryokg: a knowledge graph of the CPT codes for percutaneous cryoablation of nerves."""
+"""cryokg: a knowledge graph of the CPT codes for percutaneous cryoablation of nerves.
 
-from importlib.metadata import PackageNotFoundError, version
+``cryokg.load()`` opens the built release (:mod:`cryokg.api`); the command line is :mod:`cryokg.cli`.
+The package is laid out as the data flows: :mod:`cryokg.sources` (load ontology/) → :mod:`cryokg.check`
+(SHACL) → :mod:`cryokg.release` (build and write) → :mod:`cryokg.answer` (read the release) →
+:mod:`cryokg.publish` (serve and publish it), on top of :mod:`cryokg.rdf` (parsing and SPARQL text).
+"""
 
-try:
-    __version__ = version("cryokg")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
-    __version__ = "0.0.0"
+from cryokg.version import __version__
 
-__all__ = ["__version__", "to_networkx"]
+__all__ = ["KnowledgeGraph", "__version__", "load"]
 
 
 def __getattr__(name: str) -> object:
-    """Lazy exports (PEP 562): ``cryokg.to_networkx`` without importing networkx on ``import cryokg``."""
-    if name == "to_networkx":
-        from cryokg.graphview import to_networkx
+    """Lazy exports (PEP 562): ``import cryokg`` stays light; the API loads on first use."""
+    if name in ("load", "KnowledgeGraph"):
+        from cryokg import api
 
-        return to_networkx
+        return getattr(api, name)
     raise AttributeError(f"module 'cryokg' has no attribute {name!r}")

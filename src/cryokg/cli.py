@@ -11,8 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from cryokg import __version__
 from cryokg.errors import BadInput
+from cryokg.version import __version__
 
 __all__ = ["COMMANDS", "main"]
 
@@ -46,12 +46,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     modules: dict[str, object] = {}
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"cryokg.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"cryokg.commands.{name}":
-                continue  # not written yet in this checkout
-            raise
+        module = importlib.import_module(f"cryokg.commands.{name}")
         command = sub.add_parser(name, help=module.HELP, description=module.__doc__)
         module.add_arguments(command)
         modules[name] = module

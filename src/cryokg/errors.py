@@ -5,11 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BadInput", "SourceError"]
+__all__ = ["BadInput", "EngineUnsupported", "SourceError"]
 
 
 class BadInput(Exception):
     """Input the user gave us is unusable (exit status 2). The message says what and where."""
+
+
+class EngineUnsupported(BadInput):
+    """``--engine cryokg`` was asked for shapes that use a feature cryokg's SHACL engine does not evaluate (exit
+    status 2, naming the feature); the shapes themselves may be fine, and ``--engine auto`` uses pyshacl."""
 
 
 @dataclass

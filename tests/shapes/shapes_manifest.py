@@ -26,8 +26,8 @@ from rdflib import Dataset, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH
 
-from cryokg.sources import find_shape_files, load_files
-from cryokg.validation import ValidationOutcome, _curie, load_shapes, path_key, validate_graph
+from cryokg.check.validation import ValidationOutcome, _curie, load_shapes, path_key, validate_graph
+from cryokg.sources.load import find_shape_files, load_files
 
 __all__ = [
     "ALL_SHAPES", "CLAIM_SHAPES", "EXAMPLES", "Example", "ResultKey", "base_graph", "examples", "expected_keys",

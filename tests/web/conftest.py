@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from cryokg import release as rel
 from cryokg.errors import BadInput
+from cryokg.release import build as rel
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "ontology"
@@ -65,7 +65,7 @@ def void_graph(release_dir: Path, release_graph: Graph) -> Graph:
     Recomputed (from the release graph and the files the manifest lists) rather than parsed from void.ttl,
     so the tests do not depend on the server's own loading of that file.
     """
-    from cryokg.void import describe_release
+    from cryokg.release.void import describe_release
 
     manifest = json.loads((release_dir / "manifest.json").read_text(encoding="utf-8"))
     files = {name: release_dir / name for name in manifest["files"] if name != "void.ttl"}
@@ -77,7 +77,7 @@ def client(release_dir: Path) -> Iterator:
     """A Starlette TestClient on the app (lifespan run: the SPARQL workers are up)."""
     from starlette.testclient import TestClient
 
-    from cryokg.web.app import Settings, create_app
+    from cryokg.publish.web.app import Settings, create_app
 
     app = create_app(Settings(build_dir=release_dir, query_timeout=3.0, max_rows=2000, max_body=100_000))
     with TestClient(app, raise_server_exceptions=True) as test_client:

@@ -19,9 +19,9 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
 from tests.listener import wait_for_http
+from tests.stores import free_port
 
 from cryokg.namespaces import CRYO
-from cryokg.stores import free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -120,7 +120,7 @@ def test_code_selection_form(server, page, shots, release_graph) -> None:
 
 
 def test_catalogue_query_on_the_query_page(server, page, shots, release_graph) -> None:
-    from cryokg.queries import load_catalogue
+    from cryokg.answer.catalogue import load_catalogue
 
     catalogue = load_catalogue()
     name = "class-counts" if "class-counts" in catalogue else sorted(catalogue)[0]

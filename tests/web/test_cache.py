@@ -11,7 +11,7 @@ from rdflib import Graph, Literal
 from rdflib.namespace import SKOS
 
 from cryokg.namespaces import DEFAULT_BASE
-from cryokg.web.middleware import CACHE_FLAG, ResponseCache
+from cryokg.publish.web.middleware import CACHE_FLAG, ResponseCache
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -21,7 +21,7 @@ def uncached(release_dir: Path) -> Iterator:
     """The same application with no response cache (no lifespan: resources need no SPARQL worker)."""
     from starlette.testclient import TestClient
 
-    from cryokg.web.app import Settings, create_app
+    from cryokg.publish.web.app import Settings, create_app
 
     app = create_app(Settings(build_dir=release_dir, workers=1, cache_entries=0))
     yield TestClient(app)
@@ -83,7 +83,7 @@ def test_etag_and_not_modified(client, release_graph: Graph) -> None:
 def test_first_request_with_if_none_match_is_304_too(release_dir: Path, release_graph: Graph) -> None:
     from starlette.testclient import TestClient
 
-    from cryokg.web.app import Settings, create_app
+    from cryokg.publish.web.app import Settings, create_app
 
     fresh = TestClient(create_app(Settings(build_dir=release_dir, workers=1)))  # empty cache
     code = _code_path(release_graph)

@@ -15,6 +15,8 @@ import urllib.parse
 import pytest
 from tests.listener import Listener
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = 10_000
 HYPOTHESIS_EXAMPLES = 1_000  # hypothesis adds ~15 ms of generation per example; the seeded run covers 10 000
 PATHS = ["/", "/search", "/suggest", "/sparql", "/.well-known/void", "/id/code/0440T", "/id/dataset/cryokg",

@@ -31,8 +31,9 @@ from pathlib import Path
 import httpx
 import pytest
 from rdflib import Graph, URIRef
+from tests.stores import free_port
 
-from cryokg.stores import free_port
+pytestmark = pytest.mark.slow
 
 REQUESTS = 5_000
 CONCURRENCY = 50
@@ -118,7 +119,7 @@ def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 def _request_mix(release_dir: Path, count: int, seed: int) -> list[tuple[str, dict[str, str]]]:
     """(path with query, headers) for *count* requests: pages, Turtle documents, catalogue queries."""
-    from cryokg.queries import load_catalogue
+    from cryokg.answer.catalogue import load_catalogue
 
     graph = Graph().parse(release_dir / "cryokg.nt", format="nt")
     base = json.loads((release_dir / "manifest.json").read_text())["base_iri"]

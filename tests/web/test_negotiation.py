@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cryokg.web.negotiation import MEDIA_TYPES, by_key, negotiate, offers, parse_accept, quality
+from cryokg.publish.web.negotiation import MEDIA_TYPES, by_key, negotiate, offers, parse_accept, quality
 
 RESOURCE_CASES = [
     # (Accept header, expected ?format= key or None for 406)

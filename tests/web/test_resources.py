@@ -10,8 +10,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from cryokg.namespaces import CRYO, DEFAULT_BASE
-from cryokg.void import dataset_iri
-from cryokg.web.negotiation import offers
+from cryokg.publish.web.negotiation import offers
+from cryokg.release.void import dataset_iri
 
 RDF_ROWS = [row for row in offers("resource") if row.rdf_format]
 PARSER = {"turtle": "turtle", "jsonld": "json-ld", "ntriples": "nt", "rdfxml": "xml"}
@@ -202,7 +202,7 @@ def test_base_iri_option_rebases_every_iri(release_dir) -> None:
     """``cryokg serve --base-iri http://127.0.0.1:8000/`` makes the dataset's IRIs resolve to the server."""
     from starlette.testclient import TestClient
 
-    from cryokg.web.app import Settings, create_app
+    from cryokg.publish.web.app import Settings, create_app
 
     local = "http://127.0.0.1:8000/"
     app = create_app(Settings(build_dir=release_dir, base=local))

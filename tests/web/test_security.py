@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 from tests.listener import Listener
 
-from cryokg.web.security import Refused, check_query
+from cryokg.publish.web.security import Refused, check_query
 
 JSON = {"Accept": "application/sparql-results+json"}
 
@@ -144,7 +144,7 @@ def test_cors_for_get_only(client) -> None:
 def test_internal_errors_show_no_stack_trace(client, monkeypatch) -> None:
     from starlette.testclient import TestClient
 
-    from cryokg.web import render
+    from cryokg.publish.web import render
 
     def broken(self, text):
         raise RuntimeError("secret internal detail")
@@ -169,7 +169,7 @@ def test_check_query_refuses_update_by_parse_tree() -> None:
 ])
 def test_parse_tree_layer_refuses_on_its_own(query: str) -> None:
     """The second layer (rdflib's parse tree, run in the worker) refuses without help from the lexer."""
-    from cryokg.web.security import parse_tree_check
+    from cryokg.publish.web.security import parse_tree_check
 
     with pytest.raises(Refused):
         parse_tree_check(query)
@@ -177,7 +177,7 @@ def test_parse_tree_layer_refuses_on_its_own(query: str) -> None:
 
 def test_lexer_is_linear_on_unterminated_strings() -> None:
     """Hostile text (thousands of unterminated quotes) is scanned in one pass; a regex would go quadratic."""
-    from cryokg.web.security import _keywords
+    from cryokg.publish.web.security import _keywords
 
     assert _keywords("SELECT ?x WHERE { ?x ?p " + '"' + "x" * 200_000 + " }") == ["select", "where"]
     assert set(_keywords("SELECT " + "'a" * 50_000)) == {"select", "a"}
@@ -186,8 +186,8 @@ def test_lexer_is_linear_on_unterminated_strings() -> None:
 
 def test_catalogue_queries_are_plain() -> None:
     """Typical queries (the catalogue) skip the slow parse: the lexer classifies every token."""
-    from cryokg.queries import QUERIES_DIR, load_catalogue
-    from cryokg.web.security import is_plain
+    from cryokg.answer.catalogue import QUERIES_DIR, load_catalogue
+    from cryokg.publish.web.security import is_plain
 
     catalogue = load_catalogue(QUERIES_DIR)
     assert catalogue
@@ -209,7 +209,7 @@ def test_catalogue_queries_are_plain() -> None:
     "SELECT * WHERE { ?s <http://x/?a> ?o }",  # an IRI with characters an expression could use
 ])
 def test_not_plain_texts_get_the_parse(text: str) -> None:
-    from cryokg.web.security import is_plain
+    from cryokg.publish.web.security import is_plain
 
     assert not is_plain(text)
 
@@ -218,7 +218,7 @@ def test_a_keyword_the_lexer_misses_is_refused_by_the_parse(client, listener: Li
     """``SERVICE:x`` is one prefixed name to the lexer and SERVICE plus ``:x`` to pyoxigraph (which would
     connect): the text is not plain, so the worker's parse refuses it."""
     query = f"PREFIX : <{listener.url}/>\nSELECT * WHERE {{ SERVICE:x {{ ?s ?p ?o }} }}"
-    from cryokg.web.security import lexer_check, parse_tree_check
+    from cryokg.publish.web.security import lexer_check, parse_tree_check
 
     lexer_check(query)  # the lexer alone lets it through...
     with pytest.raises(Refused):
@@ -239,7 +239,7 @@ def test_plain_texts_need_no_parse() -> None:
     """Differential check: for a random plain text the lexer lets through, the parse refuses nothing either."""
     import random
 
-    from cryokg.web.security import _rdflib_check, is_plain, lexer_check
+    from cryokg.publish.web.security import _rdflib_check, is_plain, lexer_check
 
     rng = random.Random(20261127)
     checked = 0

@@ -14,11 +14,11 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 from tests.listener import wait_for_http
+from tests.stores import free_port
 
 from cryokg.cli import main
 from cryokg.namespaces import CRYO, DEFAULT_BASE
-from cryokg.stores import free_port
-from cryokg.web.negotiation import offers
+from cryokg.publish.web.negotiation import offers
 
 ROWS = offers("resource")
 

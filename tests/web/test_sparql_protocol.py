@@ -157,7 +157,7 @@ def test_service_description(client, release_graph) -> None:
 
 
 def test_query_page_lists_catalogue_examples(client) -> None:
-    from cryokg.queries import load_catalogue
+    from cryokg.answer.catalogue import load_catalogue
 
     page = client.get("/sparql", headers={"Accept": "text/html"}).text
     catalogue = load_catalogue()
@@ -200,7 +200,7 @@ def test_unsupported_body_is_415(client) -> None:
     ("CONSTRUCT { ?s ?p ?o } WHERE { { SELECT ?s ?p ?o WHERE { ?s ?p ?o } } }", "graph"),
 ])
 def test_query_form(text: str, kind: str) -> None:
-    from cryokg.web.sparql import query_form
+    from cryokg.publish.web.sparql import query_form
 
     assert query_form(text) == kind
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cryokg.sources import DEFAULT_SOURCES
-from cryokg.store import Engine, open_engine
+from cryokg.answer.store import Engine, open_engine
+from cryokg.sources.load import DEFAULT_SOURCES
 
 __all__ = ["add_store_arguments", "engine_from", "wrap"]
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from cryokg.namespaces import DEFAULT_BASE
-from cryokg.sources import DEFAULT_SOURCES
+from cryokg.sources.load import DEFAULT_SOURCES
 
 HELP = "build, validate and write the release into build/"
 
@@ -35,9 +35,9 @@ def _quiet(_stage: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cryokg.release import build, class_counts
-    from cryokg.report import print_validation
-    from cryokg.validation import ValidationFailed
+    from cryokg.check.report import print_validation
+    from cryokg.check.validation import ValidationFailed
+    from cryokg.release.build import build, class_counts
 
     if not args.base_iri.endswith(("/", "#")):
         print("cryokg build: error: --base-iri must end with / or #", file=sys.stderr)

@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cryokg.claims import check_claim, load_knowledge_graph
+    from cryokg.answer.claims import check_claim, load_knowledge_graph
 
     graph = load_knowledge_graph(args.graph)
     report = check_claim(args.codes, site=args.site, graph=graph)

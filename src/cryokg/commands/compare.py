@@ -2,7 +2,7 @@
 
 Attributes are the defining properties of a procedure (method, approach, anatomic scope, device, coolant,
 guidance, target, effect, indication, steps ...); labels, notation, definition and administrative facts are
-listed apart as "not attributes". See cryokg.comparison for the rule.
+listed apart as "not attributes". See cryokg.answer.compare for the rule.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from cryokg.answer.compare import compare_codes
 from cryokg.commands._common import add_store_arguments, engine_from
-from cryokg.comparison import compare_codes
 
 HELP = "compare two codes attribute by attribute"
 

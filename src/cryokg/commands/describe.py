@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from cryokg.answer.result_formats import CELL_WIDTH
 from cryokg.commands._common import add_store_arguments, engine_from
-from cryokg.results import CELL_WIDTH
 
 HELP = "everything the graph says about one resource"
 
@@ -33,7 +33,7 @@ def _table(rows: list[tuple[str, str]]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cryokg.lookup import describe
+    from cryokg.answer.describe import describe
 
     result = describe(engine_from(args), args.resource).to_json()
     if args.json:

@@ -2,7 +2,7 @@
 
 Reads the built release (``build/cryokg.nt``, or ``build/cryokg-inferred.ttl`` with --inferred) and writes
 the chosen formats (default: all) under --out. One node per resource, one edge per object-property triple
-(see cryokg.graphview); the same files ``cryokg build`` writes to build/exports/. Prints, per format, the
+(see cryokg.release.graphview); the same files ``cryokg build`` writes to build/exports/. Prints, per format, the
 files written, the nodes and edges they hold (counted in the files), and the time taken.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from cryokg.errors import BadInput
-from cryokg.exports import EXPORTERS
+from cryokg.release.exports import EXPORTERS
 
 HELP = "export the release as GraphML, GEXF, node-link JSON, KGX TSV or CSV"
 
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def load_release_graph(release: Path, *, inferred: bool) -> tuple[Graph, Graph, str]:
     """(graph to export, asserted graph, base IRI) read from a built release folder."""
     from cryokg.namespaces import DEFAULT_BASE
-    from cryokg.sources import parse_turtle
+    from cryokg.sources.load import parse_turtle
 
     asserted_path = release / "cryokg.nt"
     if not asserted_path.is_file():
@@ -82,8 +82,8 @@ def count_written(paths: list[Path]) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cryokg.graphview import to_networkx
     from cryokg.namespaces import prefixes_for
+    from cryokg.release.graphview import to_networkx
 
     start = time.perf_counter()
     graph, asserted, base = load_release_graph(args.release, inferred=args.inferred)

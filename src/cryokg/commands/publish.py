@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cryokg import publish
+    from cryokg.publish import triplestore as publish
 
     password = args.password if args.password is not None else os.environ.get("CRYOKG_PASSWORD")
     if args.user is None and args.password is not None:

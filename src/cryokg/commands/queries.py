@@ -9,8 +9,8 @@ import argparse
 import json
 from pathlib import Path
 
+from cryokg.answer.catalogue import QUERIES_DIR, load_catalogue
 from cryokg.commands._common import wrap
-from cryokg.queries import QUERIES_DIR, load_catalogue
 
 HELP = "list the named competency queries"
 

@@ -13,10 +13,10 @@ import difflib
 import sys
 from pathlib import Path
 
+from cryokg.answer.catalogue import QUERIES_DIR, CatalogueQuery, load_catalogue, parse_query_file, run_named
+from cryokg.answer.result_formats import FORMATS, format_result
 from cryokg.commands._common import add_store_arguments, engine_from
 from cryokg.errors import BadInput
-from cryokg.queries import QUERIES_DIR, CatalogueQuery, load_catalogue, parse_query_file, run_named
-from cryokg.results import FORMATS, format_result
 
 HELP = "run a named query, a .rq file or SPARQL text"
 

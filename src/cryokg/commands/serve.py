@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from cryokg.web.app import Settings, create_app
+        from cryokg.publish.web.app import Settings, create_app
     except ImportError as exc:
         raise BadInput(f"the web extra is not installed ({exc.name}): pip install 'cryokg[web]'") from None
     if args.base_iri is not None and not args.base_iri.endswith("/"):

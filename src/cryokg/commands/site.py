@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cryokg.errors import BadInput
-    from cryokg.site import export_site
+    from cryokg.publish.site import export_site
 
     if args.base_iri is not None and not args.base_iri.endswith("/"):
         raise BadInput("--base-iri must end with /")

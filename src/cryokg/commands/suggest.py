@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from cryokg.coding import DEFAULT_APPROACH, DEFAULT_TECHNIQUE, SiteError, suggest
+from cryokg.answer.code_selection import DEFAULT_APPROACH, DEFAULT_TECHNIQUE, SiteError, suggest
 from cryokg.commands._common import add_store_arguments, engine_from, wrap
 from cryokg.namespaces import curie
 

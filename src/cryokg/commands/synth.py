@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cryokg.errors import BadInput
-    from cryokg.synth import generate_parts, write_graph, write_sources
+    from cryokg.release.synth import generate_parts, write_graph, write_sources
 
     if args.out is None and args.sources_dir is None:
         raise BadInput("say where to write: --out FILE and/or --sources-dir FOLDER")

@@ -8,6 +8,9 @@ PATH may be a file or a folder, and may be given several times (default: the pro
   sh:NodeShape / sh:PropertyShape;
 - when no PATH supplies shapes, the shapes of the project's ontology/shapes/ are used.
 
+--shapes FILE (repeatable) gives the roles explicitly: every PATH is then data and the shapes are exactly the
+--shapes files, so one file may be both (as in the W3C SHACL test suite).
+
 Data files are parsed strictly but not cross-checked, so an undescribed IRI shows up as a SHACL result. The
 shapes themselves are first checked against SHACL-for-SHACL.
 
@@ -18,6 +21,7 @@ Examples:
   cryokg validate
   cryokg validate ontology/data/anatomy.ttl ontology/vocab --format json
   cryokg validate my-data.ttl my-rules.shapes.ttl --strict
+  cryokg validate test.ttl --shapes test.ttl   # one file holding data and shapes
   cryokg validate --engine pyshacl        # the reference engine, e.g. to cross-check a result
 """
 
@@ -34,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="data or shapes files, or sources folders (default: ontology/)")
+    parser.add_argument("--shapes", action="append", type=Path, metavar="FILE",
+                        help="a shapes file (repeatable); with it every PATH is data, and only these are shapes")
     parser.add_argument("--format", choices=("text", "json", "turtle"), default="text",
                         help="report format: text grouped by focus node (default), json, or the Turtle "
                              "sh:ValidationReport")
@@ -44,9 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cryokg.report import write_report
-    from cryokg.validation import validate_paths
+    from cryokg.check.report import write_report
+    from cryokg.check.validation import validate_paths
 
-    _sources, outcome = validate_paths(args.paths or None, engine=args.engine)
+    _sources, outcome = validate_paths(args.paths or None, shapes=args.shapes, engine=args.engine)
     write_report(outcome, sys.stdout, fmt=args.format)
     return 0 if outcome.passes(strict=args.strict) else 1

@@ -1,0 +1,1 @@
+"""Stage 2, checking: SHACL validation (cryokg's engine and pyshacl) and readable reports."""

@@ -1,0 +1,171 @@
+"""The data graph as plain dictionaries, and SHACL property paths evaluated over them.
+
+pyshacl reaches the data through rdflib's ``Graph.triples`` generators and SPARQL; most of its time goes
+there. Validation only ever asks "the objects of (s, p)", "the subjects of (p, o)" and "is x an instance of
+C", so one pass over the graph builds a subject index, inverse indexes are built per predicate when a shape
+first needs them, and every question after that is a dictionary look-up.
+
+The index is keyed by plain strings, not rdflib terms: an rdflib IRI compares equal through a Python-level
+``__eq__`` and ABC ``isinstance`` checks, which made those look-ups most of the engine's time. An IRI's key is
+its text (an exact ``str``), a blank node's ``"_:" + id``, and a literal stays the rdflib ``Literal`` (so
+datatype, language and value tests behave exactly as in pyshacl). :func:`term_of` turns a key back into the
+term for reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS
+from rdflib.term import Node
+
+from cryokg.rdf.triple_table import subject_table
+
+__all__ = ["DataIndex", "Key", "Path", "is_blank", "is_literal", "key_of", "term_of"]
+
+Path = tuple[str, "str | Path | tuple[Path, ...]"]
+"""A compiled SHACL property path: ``("pred", iri text)``, ``("inv", path)``, ``("seq", paths)``, ``("alt", paths)``,
+``("star", path)``, ``("plus", path)`` or ``("opt", path)``."""
+
+_EMPTY: tuple = ()
+_TYPE, _SUBCLASS = str(RDF.type), str(RDFS.subClassOf)
+
+Key = str | Literal
+"""A term as the index holds it: an IRI's text, ``"_:" + id`` for a blank node, or the literal itself."""
+
+
+def key_of(term: Node) -> Key:
+    kind = type(term)
+    if kind is URIRef:
+        return str(term)
+    if kind is Literal:
+        return term  # type: ignore[return-value]
+    if isinstance(term, BNode):
+        return "_:" + str(term)
+    if isinstance(term, URIRef):
+        return str(term)
+    if isinstance(term, Literal):
+        return term
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def term_of(key: Key) -> Node:
+    if type(key) is not str:
+        return key  # type: ignore[return-value]
+    return BNode(key[2:]) if key.startswith("_:") else URIRef(key)
+
+
+def is_literal(key: Key) -> bool:
+    return type(key) is not str  # IRIs and blank nodes are keyed by plain strings
+
+
+def is_blank(key: Key) -> bool:
+    return type(key) is str and key.startswith("_:")
+
+
+def _distinct(nodes: Iterable[Key]) -> list[Key]:
+    return list(dict.fromkeys(nodes))
+
+
+class DataIndex:
+    """Read-only look-ups over one rdflib graph (the graph must not change while the index is used)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.out: dict[Key, dict[str, list[Key]]] = {
+            key_of(s): {str(p): [key_of(o) for o in objects] for p, objects in by_predicate.items()}
+            for s, by_predicate in subject_table(graph).items()}
+        self._inverse: dict[Key, dict[Key, list[Key]]] = {}
+        self._supers: dict[Key, frozenset[Key]] = {}
+        self._subs: dict[Key, frozenset[Key]] = {}
+
+    def objects(self, subject: Key, predicate: str) -> Sequence[Key]:
+        return self.out.get(subject, {}).get(predicate, _EMPTY)
+
+    def subjects(self, predicate: str, obj: Key) -> Sequence[Key]:
+        return self.inverse(predicate).get(obj, _EMPTY)
+
+    def inverse(self, predicate: str) -> dict[Key, list[Key]]:
+        """object -> subjects for one predicate, built on first use."""
+        inverse = self._inverse.get(predicate)
+        if inverse is None:
+            inverse = {}
+            for subject, by_predicate in self.out.items():
+                for obj in by_predicate.get(predicate, _EMPTY):
+                    found = inverse.get(obj)
+                    if found is None:
+                        inverse[obj] = [subject]
+                    else:
+                        found.append(subject)
+            self._inverse[predicate] = inverse
+        return inverse
+
+    def subjects_of(self, predicate: str) -> list[Key]:
+        return [s for s, by_predicate in self.out.items() if predicate in by_predicate]
+
+    def objects_of(self, predicate: str) -> list[Key]:
+        return list(self.inverse(predicate))
+
+    # --- classes ------------------------------------------------------------------------------------------------
+
+    def _closure(self, start: Key, step) -> frozenset[Key]:
+        seen = {start}
+        todo = [start]
+        while todo:
+            for nxt in step(todo.pop()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return frozenset(seen)
+
+    def superclasses(self, cls: Key) -> frozenset[Key]:
+        """*cls* and everything it is an ``rdfs:subClassOf*`` of, in the data graph (SHACL's "SHACL instance")."""
+        found = self._supers.get(cls)
+        if found is None:
+            found = self._supers[cls] = self._closure(cls, lambda c: self.objects(c, _SUBCLASS))
+        return found
+
+    def subclasses(self, cls: Key) -> frozenset[Key]:
+        found = self._subs.get(cls)
+        if found is None:
+            found = self._subs[cls] = self._closure(cls, lambda c: self.subjects(_SUBCLASS, c))
+        return found
+
+    def is_instance(self, node: Key, cls: Key) -> bool:
+        return any(cls in self.superclasses(t) for t in self.objects(node, _TYPE))
+
+    def instances(self, cls: Key) -> list[Key]:
+        types = self.inverse(_TYPE)
+        return _distinct(s for sub in self.subclasses(cls) for s in types.get(sub, _EMPTY))
+
+    # --- paths --------------------------------------------------------------------------------------------------
+
+    def values(self, node: Key, path: Path) -> list[Key]:
+        """The value nodes of *path* from *node*, without duplicates (https://www.w3.org/TR/shacl/#property-paths)."""
+        if path[0] == "pred":
+            return list(self.objects(node, path[1]))
+        return self._walk([node], path, inverse=False)
+
+    def _walk(self, nodes: list[Key], path: Path, *, inverse: bool) -> list[Key]:
+        kind, arg = path
+        if kind == "pred":
+            if inverse:
+                return _distinct(v for n in nodes for v in self.subjects(arg, n))
+            return _distinct(v for n in nodes for v in self.objects(n, arg))
+        if kind == "inv":
+            return self._walk(nodes, arg, inverse=not inverse)
+        if kind == "seq":
+            for part in (reversed(arg) if inverse else arg):
+                nodes = self._walk(nodes, part, inverse=inverse)
+            return nodes
+        if kind == "alt":
+            return _distinct(v for part in arg for v in self._walk(nodes, part, inverse=inverse))
+        if kind == "opt":
+            return _distinct([*nodes, *self._walk(nodes, arg, inverse=inverse)])
+        # "star" and "plus": follow the path until nothing new turns up.
+        seen: dict[Key, None] = dict.fromkeys(nodes) if kind == "star" else {}
+        frontier = nodes
+        while frontier:
+            frontier = [v for v in self._walk(frontier, arg, inverse=inverse) if v not in seen]
+            seen.update(dict.fromkeys(frontier))
+        return list(seen)

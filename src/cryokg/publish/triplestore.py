@@ -1,0 +1,399 @@
+"""Publish the release into a SPARQL 1.1 triple store and prove the store now serves the same graph.
+
+Loading uses the SPARQL 1.1 Graph Store HTTP Protocol (https://www.w3.org/TR/sparql11-http-rdf-update/):
+``PUT`` on the graph store with ``?graph=<IRI>`` replaces that named graph (section 5.3), so publishing twice
+leaves one copy. The graph defaults to the dataset's own IRI, ``<base>id/dataset/cryokg`` (the subject of
+``void.ttl``), with the base read from ``manifest.json`` next to the release file: one store can then hold
+several datasets, and Virtuoso's ~2,500 system triples stay out of the way.
+
+Verification goes through the server (SPARQL 1.1 Protocol, query by POST), in three steps:
+
+1. the triple count of that graph must equal the release's;
+2. the graph is read back (Graph Store GET) and compared with the release triple by triple, by meaning
+   (see :mod:`cryokg.answer.agreement`: language-tag case, ``xsd:string``, numeric lexical forms);
+3. every catalogue query must give the same answer on the server as on the embedded engine
+   (:class:`cryokg.answer.store.OxigraphEngine`) loaded from exactly the bytes that were sent. Catalogue queries
+   run against the named graph through the protocol's ``default-graph-uri`` parameter (section 2.1.4), so
+   they need no rewriting; queries that name graphs themselves (``GRAPH``, ``FROM``) are skipped.
+
+A count or content difference means the store does not hold the release (exit 1). When the content is
+identical but a query's answer still differs, the cause can only be the server's SPARQL engine: it is
+reported as an *engine deviation*, and it fails the verification too (exit 1), because the catalogue is
+written in SPARQL 1.1 that Oxigraph and Virtuoso 7.2.5 both answer alike (comments in the queries say which
+Virtuoso faults they avoid). ``lenient=True`` (``--lenient``) still reports engine deviations but lets them
+pass, for a server whose engine is known to be wrong and the data alone is to be checked.
+
+Servers differ in where the two endpoints live; a preset knows each layout (``--server``), and ``auto``
+reads the ``Server`` header of the endpoint:
+
+========== =============================== ================================================ ==============
+preset     query endpoint                  graph store                                      auth
+========== =============================== ================================================ ==============
+oxigraph   ``<root>/query``                ``<root>/store?graph=``                          none
+virtuoso   ``<root>/sparql``               ``<root>/sparql-graph-crud-auth?graph-uri=``     HTTP digest
+generic    ``--endpoint`` as given         ``--store`` (default: ``--endpoint``) ``?graph=`` the challenge's
+========== =============================== ================================================ ==============
+
+HTTP, authentication and the safe parsing of answers live in :mod:`cryokg.publish.sparql_client`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal as Outcome
+
+import httpx
+import pyoxigraph as ox
+
+from cryokg.answer.agreement import compare, query_form, strip_comments_and_strings, triple_key
+from cryokg.answer.store import OxigraphEngine, QueryResult
+from cryokg.errors import BadInput
+from cryokg.namespaces import DEFAULT_BASE
+from cryokg.publish.sparql_client import (
+    HttpStatusError,
+    PublishError,
+    Triple,
+    UnreadableAnswer,
+    connect,
+    get_graph,
+    oxigraph_term,
+    send,
+    sparql_query,
+)
+from cryokg.release.void import dataset_iri
+
+__all__ = [
+    "PRESETS",
+    "HttpStatusError",
+    "Preset",
+    "PublishError",
+    "QueryCheck",
+    "ReleaseFile",
+    "Target",
+    "Verification",
+    "catalogue_queries",
+    "connect",
+    "count_triples",
+    "default_graph",
+    "local_engine",
+    "put_graph",
+    "read_release",
+    "resolve_target",
+    "skip_reason",
+    "verify",
+]
+
+_RELEASE_FORMATS = {".nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+                    ".ttl": ("text/turtle", ox.RdfFormat.TURTLE)}
+
+
+# --- where to send things --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Preset:
+    """The URL layout of one kind of server, relative to its root (or to the folder of its query endpoint)."""
+
+    name: str
+    query_path: str
+    store_path: str
+    graph_param: str = "graph"
+    auth: str = "auto"
+
+
+PRESETS = {
+    "oxigraph": Preset("oxigraph", "query", "store"),
+    "virtuoso": Preset("virtuoso", "sparql", "sparql-graph-crud-auth", "graph-uri", "digest"),
+    "generic": Preset("generic", "", ""),
+}
+_ABSOLUTE_IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|^`\\]+$')  # RFC 3987 scheme; SPARQL IRIREF characters
+_SIGNATURES = (("virtuoso/", "virtuoso"), ("oxigraph/", "oxigraph"))  # Server header prefix → preset
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the release goes and where it is checked."""
+
+    server: str
+    query_url: str
+    store_url: str
+    graph: str
+    graph_param: str = "graph"
+    detected_from: str = ""  # the Server header when --server auto recognised it
+
+
+def resolve_target(client: httpx.Client, endpoint: str, *, graph: str, server: str = "auto",
+                   store: str | None = None, graph_param: str | None = None) -> Target:
+    """Work out the query and graph-store URLs of *endpoint* for a preset, or detect the preset.
+
+    ``--endpoint`` may be the server root (``http://host:7878``) or its query endpoint
+    (``http://host:7878/query``); the graph store is found next to the query endpoint, so servers behind a
+    path prefix work too. ``--store`` always wins.
+    """
+    url = _check_url(endpoint, "--endpoint")
+    if store is not None:
+        _check_url(store, "--store")
+    if not _ABSOLUTE_IRI.match(graph):
+        raise BadInput(f"--graph must be an absolute IRI, got {graph!r}")
+    detected = ""
+    if server == "auto":
+        header = send(client, "GET", endpoint, "probing the server", check=False).headers.get("server", "")
+        server = next((name for prefix, name in _SIGNATURES if header.lower().startswith(prefix)), "generic")
+        detected = header if server != "generic" else ""
+    if server not in PRESETS:
+        raise BadInput(f"--server must be one of auto, {', '.join(PRESETS)}; got {server!r}")
+    preset = PRESETS[server]
+    if server == "generic":
+        query_url, store_url = endpoint, store or endpoint
+    else:
+        path = url.path or "/"
+        last = path.rstrip("/").rsplit("/", 1)[-1]
+        if last == preset.query_path:
+            folder = path.rstrip("/")[: -len(last)]
+            query_url = str(url.copy_with(query=None, fragment=None))
+        else:
+            folder = path if path.endswith("/") else path + "/"
+            query_url = str(url.copy_with(path=folder + preset.query_path, query=None, fragment=None))
+        store_url = store or str(url.copy_with(path=folder + preset.store_path, query=None, fragment=None))
+    return Target(server, query_url, store_url, graph, graph_param or preset.graph_param, detected)
+
+
+def _check_url(text: str, option: str) -> httpx.URL:
+    try:
+        url = httpx.URL(text)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise BadInput(f"{option}: not a URL: {text!r} ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise BadInput(f"{option} must be an http:// or https:// URL with a host, got {text!r}")
+    return url
+
+
+# --- the release -------------------------------------------------------------------------------------------
+
+@dataclass
+class ReleaseFile:
+    """The release file to publish: its bytes as they will be sent, and the same triples in a local store."""
+
+    path: Path
+    media_type: str
+    data: bytes
+    store: ox.Store
+
+    @property
+    def triples(self) -> int:
+        """Distinct triples, which is what a store holds after loading the file."""
+        return len(self.store)
+
+    def graph(self) -> list[Triple]:
+        """The release's triples as rdflib terms, for comparing with what a server sends back."""
+        return [(oxigraph_term(q.subject), oxigraph_term(q.predicate), oxigraph_term(q.object)) for q in self.store]
+
+
+def read_release(path: Path) -> ReleaseFile:
+    """The release at *path*: a file (``.nt`` or ``.ttl``) or a folder holding ``cryokg.nt`` or ``cryokg.ttl``."""
+    path = Path(path)
+    if path.is_dir():
+        found = next((path / n for n in ("cryokg.nt", "cryokg.ttl") if (path / n).is_file()), None)
+        if found is None:
+            raise BadInput(f"{path}/ holds neither cryokg.nt nor cryokg.ttl: run `cryokg build` first")
+        path = found
+    if not path.is_file():
+        raise BadInput(f"{path}: no such release file: run `cryokg build` first")
+    if path.suffix not in _RELEASE_FORMATS:
+        raise BadInput(f"{path}: publish an N-Triples (.nt) or Turtle (.ttl) release file")
+    media_type, rdf_format = _RELEASE_FORMATS[path.suffix]
+    data = path.read_bytes()
+    store = ox.Store()
+    try:
+        store.load(data, format=rdf_format)
+    except (SyntaxError, ValueError) as exc:
+        raise BadInput(f"{path}: {exc}") from None
+    return ReleaseFile(path, media_type, data, store)
+
+
+def default_graph(release: Path) -> str:
+    """The dataset IRI, ``<base>id/dataset/cryokg``, with the base the release was built with."""
+    release = Path(release)
+    folder = release if release.is_dir() else release.parent
+    base = DEFAULT_BASE
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        with contextlib.suppress(json.JSONDecodeError, OSError, AttributeError):
+            base = json.loads(manifest.read_text(encoding="utf-8")).get("base_iri") or DEFAULT_BASE
+    return str(dataset_iri(base))
+
+
+# --- loading and querying --------------------------------------------------------------------------------
+
+def put_graph(client: httpx.Client, target: Target, release: ReleaseFile) -> int:
+    """Replace the target graph with the release (Graph Store Protocol PUT); returns the HTTP status.
+
+    With credentials, a bodiless ``HEAD`` goes first so the authentication challenge is met before the
+    release itself is sent (otherwise the whole body would travel twice: refused, then accepted).
+    """
+    params = {target.graph_param: target.graph}
+    if client.auth is not None:
+        send(client, "HEAD", target.store_url, "authenticating", check=False, params=params)
+    response = send(client, "PUT", target.store_url, f"loading {release.path.name}", params=params,
+                    content=release.data, headers={"Content-Type": release.media_type})
+    return response.status_code
+
+
+def count_triples(client: httpx.Client, target: Target) -> int:
+    """How many triples the server holds in the target graph (named explicitly, so no dataset defaults apply)."""
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{target.graph}> {{ ?s ?p ?o }} }}"
+    result = sparql_query(client, target.query_url, query, form="select")
+    try:
+        return int(str(result.rows[0][0]))
+    except (IndexError, ValueError, TypeError):
+        raise PublishError(f"{target.query_url} gave no triple count for <{target.graph}>") from None
+
+
+# --- verification ------------------------------------------------------------------------------------------
+
+@dataclass
+class QueryCheck:
+    """One catalogue query: did the server answer as the embedded store does?
+
+    ``engine`` means the answers differ although the served graph is identical to the release, so the
+    server's SPARQL engine, not the data, is the cause (Virtuoso 7.2.5, for instance, keeps one solution of
+    a ``rdfs:subClassOf*`` path joined with other patterns, and mis-joins a trailing ``VALUES`` clause).
+    """
+
+    name: str
+    outcome: Outcome["same", "different", "engine", "skipped"]
+    detail: str = ""
+
+
+@dataclass
+class Verification:
+    """What the server holds compared with the release."""
+
+    expected_triples: int
+    served_triples: int
+    content_difference: str | None = None  # None: same triples (or not checked)
+    content_checked: bool = False  # True only when every served triple was read back and compared
+    content_note: str = ""
+    checks: list[QueryCheck] = field(default_factory=list)
+
+    @property
+    def counts_match(self) -> bool:
+        return self.expected_triples == self.served_triples
+
+    @property
+    def data_match(self) -> bool:
+        """The server holds exactly the release's triples (as far as was checked)."""
+        return self.counts_match and self.content_difference is None
+
+    def ok(self, *, lenient: bool = False) -> bool:
+        """Data match and every catalogue answer is the same; *lenient* lets engine deviations pass."""
+        failing = ("different",) if lenient else ("different", "engine")
+        return self.data_match and not any(c.outcome in failing for c in self.checks)
+
+    def tally(self, outcome: str) -> int:
+        return sum(c.outcome == outcome for c in self.checks)
+
+
+_DATASET_KEYWORDS = re.compile(r"\b(GRAPH|FROM|SERVICE)\b", re.IGNORECASE)
+
+
+def skip_reason(query: str) -> str | None:
+    """Why a query cannot be compared across stores, or None when it can."""
+    if query_form(query) == "describe":
+        return "DESCRIBE answers are up to each engine (SPARQL 1.1, section 16.4)"
+    match = _DATASET_KEYWORDS.search(strip_comments_and_strings(query))
+    if match:
+        return f"uses {match.group(1).upper()}: it depends on how a store arranges its named graphs"
+    return None
+
+
+def verify(client: httpx.Client, target: Target, *, expected_triples: int,
+           catalogue: Sequence[tuple[str, str]], run_local: Callable[[str], QueryResult],
+           release_triples: Sequence[Triple] | None = None) -> Verification:
+    """Compare the server's graph with the release: triple count, content, then each (name, query).
+
+    *run_local* answers a query on the embedded store (e.g. ``local_engine(release).query``). With
+    *release_triples*, the graph is read back (Graph Store GET) and compared triple by triple, by meaning;
+    when it is identical, a catalogue answer that still differs is put down to the server's engine.
+    A query the server rejects counts as a different answer; one the embedded store rejects is skipped.
+    """
+    result = Verification(expected_triples, count_triples(client, target))
+    if release_triples is not None:
+        _check_content(client, target, result, release_triples)
+    for name, query in catalogue:
+        result.checks.append(_check(client, target, name, query, run_local))
+    if result.content_checked and result.data_match:
+        for check in result.checks:
+            if check.outcome == "different":
+                check.outcome = "engine"
+    return result
+
+
+def _check_content(client: httpx.Client, target: Target, result: Verification,
+                   release_triples: Sequence[Triple]) -> None:
+    """Read the graph back and compare it with the release, minding servers that cut long answers short."""
+    try:
+        served = get_graph(client, target.store_url, target.graph, graph_param=target.graph_param)
+    except UnreadableAnswer as exc:  # e.g. Virtuoso keeps the backslash of an escaped Turtle local name in an IRI
+        result.content_difference = str(exc)
+        return
+    keys = {triple_key(t) for t in served}
+    if len(keys) >= result.served_triples:
+        result.content_difference = compare(QueryResult("graph", triples=list(release_triples)),
+                                            QueryResult("graph", triples=served), "CONSTRUCT {}")
+        result.content_checked = True
+        return
+    # Virtuoso cuts a Graph Store GET at ResultSetMaxRows without saying so: check what did come back.
+    release_keys = {triple_key(t) for t in release_triples}
+    unexpected = [t for t in served if triple_key(t) not in release_keys]
+    cut = (f"the graph store sent back only {len(keys)} of its {result.served_triples} triples "
+           "(a result-size limit, such as Virtuoso's ResultSetMaxRows)")
+    if unexpected:
+        result.content_difference = f"{cut}; among them, " + (
+            compare(QueryResult("graph"), QueryResult("graph", triples=unexpected), "CONSTRUCT {}") or "")
+    else:
+        result.content_note = f"{cut}: all of those are in the release"
+
+
+def _check(client: httpx.Client, target: Target, name: str, query: str,
+           run_local: Callable[[str], QueryResult]) -> QueryCheck:
+    reason = skip_reason(query)
+    if reason:
+        return QueryCheck(name, "skipped", reason)
+    try:
+        expected = run_local(query)
+    except Exception as exc:  # a broken catalogue query is not the server's fault
+        return QueryCheck(name, "skipped", f"the embedded store cannot run it: {exc}")
+    try:
+        served = sparql_query(client, target.query_url, query, default_graph=target.graph,
+                              form="select" if expected.kind == "select" else None)
+    except (HttpStatusError, UnreadableAnswer) as exc:
+        return QueryCheck(name, "different", str(exc))
+    difference = compare(expected, served, query)
+    return QueryCheck(name, "different" if difference else "same", difference or "")
+
+
+def local_engine(release: ReleaseFile) -> OxigraphEngine:
+    """The embedded engine over exactly the triples being published (so both sides see the same graph)."""
+    return OxigraphEngine(release.store)
+
+
+def catalogue_queries(engine: OxigraphEngine, folder: Path | None = None) -> list[tuple[str, str]]:
+    """(name, query text) of every catalogue query, parameters bound to their defaults.
+
+    A query whose parameters cannot be bound (no default, or a default the graph does not resolve) is
+    compared with its parameters unbound: still the same question to both stores.
+    """
+    from cryokg.answer.catalogue import QUERIES_DIR, bind_parameters, load_catalogue
+
+    queries = []
+    for name, query in load_catalogue(folder or QUERIES_DIR).items():
+        try:
+            queries.append((name, bind_parameters(query, {}, engine)))
+        except BadInput:
+            queries.append((name, query.text))
+    return queries

@@ -1,0 +1,305 @@
+"""The ASGI application of ``cryokg serve``: linked-data pages, RDF documents and a SPARQL endpoint.
+
+Dereferencing follows the W3C "Cool URIs for the Semantic Web" recipe for slash IRIs, served directly
+(§4.2 without the 303): the IRI path itself (``/id/code/0440T``) answers with the description in the
+negotiated format, ``Vary: Accept``, and a ``Content-Location`` naming the format-specific document
+(``/id/code/0440T.ttl``), which is itself served (it is also the file name in the static export). We do not
+303-redirect: our IRIs name concepts, but every client that can follow a redirect can also read the
+description directly, and one round trip is saved; the ``Content-Location`` tells the two apart for those who
+care. ``?format=`` overrides Accept; an unknown IRI gets a 404 page.
+
+The release is immutable while served, so each page or document is rendered once and then answered from a
+bounded cache of whole responses (:class:`~cryokg.publish.web.middleware.ResponseCache`, keyed by path, query string
+and negotiated format), with a strong ``ETag``; ``If-None-Match`` gets 304 Not Modified.
+
+>>> # app = create_app(Settings(build_dir=Path("build")))  # then: uvicorn.run(app)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import gc
+import json
+import logging
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from cryokg.errors import BadInput
+from cryokg.publish.web.data import ReleaseData, load_release_store, release_base, void_graph_iri
+from cryokg.publish.web.middleware import CACHE_FLAG, BodyLimit, CorsGetOnly, ResponseCache, SecurityHeaders
+from cryokg.publish.web.negotiation import MEDIA_TYPES, by_extension, by_key, negotiate
+from cryokg.publish.web.render import Example, Renderer
+from cryokg.publish.web.security import Refused, lexer_check
+from cryokg.publish.web.sparql import GRAPH, ProtocolError, choose_format, parse_sparql_request, query_form, service_description
+from cryokg.publish.web.workers import QueryPool
+from cryokg.release.void import dataset_iri
+
+__all__ = ["Settings", "create_app"]
+
+_log = logging.getLogger("cryokg.publish.web")
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+
+
+@dataclass
+class Settings:
+    """Configuration of the server; every limit has a safe default."""
+
+    build_dir: Path = Path("build")
+    base: str | None = None  # default: the release's own base IRI (manifest.json), else DEFAULT_BASE
+    query_timeout: float = 10.0
+    max_rows: int = 10_000
+    max_body: int = 1_000_000
+    workers: int = 2
+    cache_entries: int = 4096  # pages and documents kept as sent (0: no response cache)
+    cache_bytes: int = 64_000_000
+    queries_dir: Path | None = None  # default: the project's ontology/queries when present
+
+
+INLINE_LEXER_LIMIT = 20_000
+"""Queries up to this many characters are lexed on the event loop (~0.2 ms for 1.5 kB); longer in a thread."""
+
+
+@functools.lru_cache(maxsize=512)
+def _resource_format(accept: str | None) -> str | None:
+    """The resource format an Accept value negotiates to (the response cache's key); memoised per value."""
+    row = negotiate(accept, "resource")
+    return row.key if row is not None else None
+
+
+def _examples(folder: Path | None) -> list[Example]:
+    try:
+        from cryokg.answer.catalogue import QUERIES_DIR, load_catalogue
+
+        catalogue = load_catalogue(folder or QUERIES_DIR)
+    except (ImportError, BadInput, OSError) as exc:
+        _log.warning("no catalogue queries for the query page: %s", exc)
+        return []
+    return [Example(q.name, q.title, q.description, q.text) for q in catalogue.values()]
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The application for the release in ``settings.build_dir``; raises BadInput when there is none."""
+    build_dir = Path(settings.build_dir)
+    base = settings.base or release_base(build_dir)
+    store = load_release_store(build_dir, base)
+    data = ReleaseData(store, base=base)
+    renderer = Renderer(data, build_dir, examples=_examples(settings.queries_dir))
+    pool = QueryPool(build_dir, base, size=settings.workers, timeout=settings.query_timeout,
+                     max_rows=settings.max_rows)
+    triples = len(store) - sum(1 for _ in store.quads_for_pattern(None, None, None, data.void_graph))
+
+    def html(text: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+        return HTMLResponse(text, status_code=status, headers=headers)
+
+    def error_page(status: int, message: str, headers: dict[str, str] | None = None) -> HTMLResponse:
+        return html(renderer.error(status, message), status, headers)
+
+    # --- resources --------------------------------------------------------------------------------------
+    def describe(request: Request, iri: str, path: str, fixed: str | None = None) -> Response:
+        vary = {"Vary": "Accept"}
+        override = request.query_params.get("format") or fixed
+        if override:
+            row = by_key(override, "resource")
+            if row is None:
+                return error_page(400, f"Unknown format '{override[:40]}'. Use one of: "
+                                  + ", ".join(r.key for r in MEDIA_TYPES if "resource" in r.kinds), vary)
+        else:
+            row = negotiate(request.headers.get("accept"), "resource")
+            if row is None:
+                return PlainTextResponse("406 Not Acceptable: this resource is available as "
+                                         + ", ".join(r.media_type for r in MEDIA_TYPES if "resource" in r.kinds),
+                                         status_code=406, headers=vary)
+        headers = {**vary, "Content-Location": f"{path}.{row.extension}" if not path.endswith("/") else path,
+                   "Link": ", ".join(f'<{path}.{r.extension}>; rel="alternate"; type="{r.media_type}"'
+                                     for r in MEDIA_TYPES if "resource" in r.kinds)}
+        request.scope[CACHE_FLAG] = True  # the bytes depend on path, query string and format only
+        if row.key == "html":
+            return html(rendered(iri, row.key), headers=headers)
+        return Response(rendered(iri, row.key), media_type=row.content_type, headers=headers)
+
+    @functools.lru_cache(maxsize=4096)
+    def rendered(iri: str, key: str) -> str:
+        """The page or document of *iri*: the release never changes while served, so render each once."""
+        if key == "html":
+            return renderer.resource(iri)
+        return renderer.rdf(iri, next(r for r in MEDIA_TYPES if r.key == key))
+
+    async def resource(request: Request) -> Response:
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        path = urllib.parse.unquote(raw.decode("latin-1").split("?", 1)[0])
+        iri = base + path.lstrip("/")
+        if data.exists(iri):
+            return describe(request, iri, path)
+        stem, dot, extension = path.rpartition(".")
+        if dot and by_extension(extension) and data.exists(base + stem.lstrip("/")):
+            return describe(request, base + stem.lstrip("/"), stem, fixed=by_extension(extension).key)
+        return error_page(404, f"Nothing is described at {iri} in this release.", {"Vary": "Accept"})
+
+    async def void(request: Request) -> Response:
+        iri = str(dataset_iri(base))
+        return describe(request, iri, "/" + iri[len(base):]) if iri.startswith(base) else error_page(404, "no dataset")
+
+    # --- pages --------------------------------------------------------------------------------------------
+    async def home(request: Request) -> Response:
+        return html(home_page())
+
+    @functools.lru_cache(maxsize=1)
+    def home_page() -> str:
+        return renderer.home()
+
+    async def search(request: Request) -> Response:
+        return html(renderer.search(request.query_params.get("q", "")[:200]))
+
+    async def suggest(request: Request) -> Response:
+        params = request.query_params
+        site = params.get("site", "")[:200].strip()
+        technique = params.get("technique", "cryoablation")[:100] or "cryoablation"
+        approach = params.get("approach", "percutaneous")[:100] or "percutaneous"
+        answer, error, status = None, None, 200
+        if site:
+            try:
+                from cryokg.answer.code_selection import SiteError
+                from cryokg.answer.code_selection import suggest as run_suggest
+                from cryokg.answer.store import OxigraphEngine
+
+                result = await asyncio.to_thread(run_suggest, OxigraphEngine(store), site, technique=technique,
+                                                 approach=approach)
+                answer = result.to_json()
+            except SiteError as exc:
+                error, status = exc.to_json(), 422
+            except BadInput as exc:
+                error, status = {"message": str(exc), "did_you_mean": []}, 422
+        if "application/json" in request.headers.get("accept", "") and "text/html" not in request.headers.get("accept", ""):
+            return Response(json.dumps(answer or error or {}, ensure_ascii=False), status_code=status,
+                            media_type="application/json")
+        return html(renderer.suggest(site, technique, approach, answer, error), status)
+
+    async def release_file(request: Request) -> Response:
+        name = request.path_params["name"]
+        root = build_dir.resolve()
+        target = (root / name).resolve()
+        if root not in target.parents or not target.is_file():
+            return error_page(404, f"No release file named {name[:100]}.")
+        media = next((r.media_type for r in MEDIA_TYPES if target.suffix == "." + r.extension), None)
+        from cryokg.release.void import MEDIA_TYPES as FILE_TYPES
+
+        media = FILE_TYPES.get(target.suffix, media or "application/octet-stream")
+        return FileResponse(target, media_type=media, content_disposition_type="inline")
+
+    # --- SPARQL -------------------------------------------------------------------------------------------
+    async def sparql(request: Request) -> Response:
+        vary = {"Vary": "Accept"}
+        try:
+            body = await request.body() if request.method == "POST" else b""
+            req = parse_sparql_request(request.method, request.url.query, request.headers.get("content-type"), body)
+            accept = request.headers.get("accept")
+            if req.query is None:
+                return _no_query(request, accept, req.format)
+            try:
+                if len(req.query) > INLINE_LEXER_LIMIT:  # linear, but keep the event loop free on long texts
+                    await asyncio.to_thread(lexer_check, req.query)
+                else:
+                    lexer_check(req.query)
+            except Refused as exc:
+                raise ProtocolError(400, str(exc)) from None
+            kind = query_form(req.query)
+            row = choose_format(accept, req.format, kind)
+            fmt = row.key
+            if row.key == "html":
+                fmt = "ntriples" if kind == GRAPH else "json"
+            answer = await pool.run(req.query, fmt)
+        except ProtocolError as exc:
+            return _sparql_error(request, exc.status, exc.message, req_query(request))
+        statuses = {"syntax": 400, "refused": 400, "too-many": 400, "unsupported": 406, "timeout": 504, "busy": 503, "error": 400}
+        if answer.status != "ok":
+            prefix = "SPARQL syntax error: " if answer.status == "syntax" else ""
+            return _sparql_error(request, statuses.get(answer.status, 500), prefix + answer.message, req.query,
+                                 row.key == "html")
+        if row.key == "html":
+            if answer.kind == GRAPH:
+                from cryokg.rdf.parsing import parse_rdf
+
+                triples = sorted({(str(s), str(p), str(o))
+                                  for s, p, o in parse_rdf(answer.body, fmt="ntriples", name="CONSTRUCT result")})
+                return html(renderer.sparql(req.query, triples=triples), headers=vary)
+            return html(renderer.sparql(req.query, result=json.loads(answer.body)), headers=vary)
+        return Response(answer.body, media_type=row.content_type, headers=vary)
+
+    def req_query(request: Request) -> str:
+        return request.query_params.get("query", "")[:10_000]
+
+    def _sparql_error(request: Request, status: int, message: str, query: str, as_html: bool | None = None) -> Response:
+        wants_html = as_html if as_html is not None else (negotiate(request.headers.get("accept"), "select") or
+                                                          MEDIA_TYPES[1]).key == "html"
+        if wants_html and request.method == "GET":
+            return html(renderer.sparql(query, error=message, status=status), status, {"Vary": "Accept"})
+        return PlainTextResponse(message, status_code=status, headers={"Vary": "Accept"})
+
+    def _no_query(request: Request, accept: str | None, override: str | None) -> Response:
+        row = by_key(override, "resource") if override else negotiate(accept, "resource")
+        if row is None:
+            raise ProtocolError(406, "the service description is available as HTML or RDF")
+        if row.key == "html":
+            return html(renderer.sparql(""), headers={"Vary": "Accept"})
+        endpoint = str(request.url.replace(query="", fragment=""))
+        graph = service_description(endpoint, triples=triples, named_graphs=[void_graph_iri(base)])
+        from cryokg.release.writers import FORMATS
+
+        writer = FORMATS[row.rdf_format or "turtle"]
+        text = writer(graph) if row.rdf_format == "ntriples" else writer(graph, prefixes={**renderer.prefixes,
+                                                                                         "sd": "http://www.w3.org/ns/sparql-service-description#"})
+        return Response(text, media_type=row.content_type, headers={"Vary": "Accept"})
+
+    # --- errors and lifecycle ----------------------------------------------------------------------------
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        detail = {404: "No such page.", 405: "This method is not allowed here."}.get(status, str(getattr(exc, "detail", "")))
+        return error_page(status, detail, dict(getattr(exc, "headers", None) or {}))
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        _log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return PlainTextResponse("500 Internal Server Error: the error has been logged.", status_code=500)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        await pool.start()
+        # Everything loaded so far (store, templates, rdflib) lives as long as the server: move it out of the
+        # collector's reach, so full collections stay short and do not show up as latency spikes.
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    routes = [
+        Route("/", home, methods=["GET"]),
+        Route("/search", search, methods=["GET"]),
+        Route("/suggest", suggest, methods=["GET"]),
+        Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/.well-known/void", void, methods=["GET"]),
+        Route("/release/", lambda request: RedirectResponse("/#downloads"), methods=["GET"]),
+        Route("/release/{name:path}", release_file, methods=["GET"]),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        Route("/{path:path}", resource, methods=["GET"]),
+    ]
+    middleware = [Middleware(SecurityHeaders), Middleware(CorsGetOnly),
+                  Middleware(BodyLimit, max_bytes=settings.max_body)]
+    if settings.cache_entries > 0:  # outermost: what it keeps carries every other middleware's headers
+        middleware.insert(0, Middleware(ResponseCache, negotiate=_resource_format, max_entries=settings.cache_entries,
+                                        max_bytes=settings.cache_bytes))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
+                    exception_handlers={HTTPException: http_error, Exception: server_error})
+    app.state.settings, app.state.data, app.state.pool, app.state.base = settings, data, pool, base
+    return app

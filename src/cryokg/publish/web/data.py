@@ -1,0 +1,240 @@
+"""The release as the web server sees it: an in-process pyoxigraph store, resource descriptions, search.
+
+The store is loaded from the release folder only (``build/cryokg.nt``, via :func:`cryokg.answer.store.load_store`
+with no sources), so what is served is exactly what ``cryokg build`` validated. ``build/void.ttl`` goes into
+one named graph, ``<base>release/void.ttl`` (the IRI of that download): the SPARQL default graph stays the
+release itself, and the dataset IRI still dereferences to its VoID/DCAT description.
+
+What an RDF document of a resource holds (its "description", documented in the README and the home page):
+
+1. every triple whose subject is the resource (from the release, or from the VoID graph for the dataset
+   and its partitions);
+2. for every IRI that appears as object in (1) and is described in the release: its ``skos:prefLabel`` and
+   ``rdfs:label`` triples, so a client can show names without fetching each linked resource.
+
+Incoming links are not in the RDF document (follow them with SPARQL); the HTML page lists them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDFS, SKOS
+
+from cryokg.answer.store import load_store
+from cryokg.errors import BadInput
+from cryokg.namespaces import DEFAULT_BASE
+from cryokg.rdf.parsing import rdflib_term
+from cryokg.rdf.rebase import rebase_oxigraph
+
+__all__ = ["LABEL_PREDICATES", "ReleaseData", "SearchHit", "from_ox", "load_release_store", "release_base", "void_graph_iri"]
+
+LABEL_PREDICATES = (str(SKOS.prefLabel), str(RDFS.label))
+SEARCH_PREDICATES = (str(SKOS.prefLabel), str(RDFS.label), str(SKOS.altLabel), str(SKOS.notation),
+                     str(SKOS.hiddenLabel))
+
+
+def void_graph_iri(base: str) -> str:
+    """The named graph holding ``void.ttl``: the IRI the release publishes that file under."""
+    return f"{base}release/void.ttl"
+
+
+def from_ox(term: object) -> URIRef | Literal:
+    """A pyoxigraph term as an rdflib term (``xsd:string`` literals become plain, as in the release)."""
+    return rdflib_term(term)  # type: ignore[return-value]
+
+
+def release_base(build_dir: Path) -> str:
+    """The base IRI the release was built with (``manifest.json``), or the default."""
+    try:
+        manifest = json.loads((Path(build_dir) / "manifest.json").read_text(encoding="utf-8"))
+        return manifest.get("base_iri") or DEFAULT_BASE
+    except (OSError, ValueError):
+        return DEFAULT_BASE
+
+
+def load_release_store(build_dir: Path, base: str | None = None) -> ox.Store:
+    """The store the server reads: the release as default graph, VoID in its own named graph.
+
+    With *base* different from the release's own base IRI, every IRI under the release base is moved under
+    *base*, so that a local server (``--base-iri http://127.0.0.1:8000/``) serves IRIs that resolve to it.
+    """
+    build_dir = Path(build_dir)
+    if not (build_dir / "cryokg.nt").is_file():
+        raise BadInput(f"no release at {build_dir / 'cryokg.nt'}: run `cryokg build` first")
+    built_with = release_base(build_dir)
+    store = load_store(release=build_dir, sources=None, base=built_with).store
+    void = build_dir / "void.ttl"
+    if void.is_file():
+        try:
+            store.load(path=str(void), format=ox.RdfFormat.TURTLE,
+                       to_graph=ox.NamedNode(void_graph_iri(built_with)))
+        except SyntaxError as exc:
+            raise BadInput(f"{void}: {exc}") from None
+    if base and base != built_with:
+        store = rebase_oxigraph(store, built_with, base)
+    return store
+
+
+
+@dataclass
+class SearchHit:
+    """One resource whose label, synonym or notation contains the search text."""
+
+    iri: str
+    label: str
+    matched: str
+    kind: str
+
+
+class ReleaseData:
+    """Read-only look-ups on the release store, for pages and RDF documents (never user SPARQL)."""
+
+    def __init__(self, store: ox.Store, *, base: str = DEFAULT_BASE) -> None:
+        self.store = store
+        self.base = base
+        self.void_graph = ox.NamedNode(void_graph_iri(base))
+
+    # --- graphs ---------------------------------------------------------------------------------------
+    def _graphs(self, iri: str) -> list[ox.DefaultGraph | ox.NamedNode]:
+        return [ox.DefaultGraph(), self.void_graph]
+
+    def outgoing(self, iri: str) -> list[tuple[URIRef, URIRef | Literal]]:
+        """(predicate, object) pairs of the triples about *iri*, release first, then VoID."""
+        node = ox.NamedNode(iri)
+        pairs = []
+        for graph in self._graphs(iri):
+            pairs.extend((URIRef(q.predicate.value), from_ox(q.object))
+                         for q in self.store.quads_for_pattern(node, None, None, graph))
+        return pairs
+
+    def incoming(self, iri: str) -> list[tuple[URIRef, URIRef]]:
+        """(subject, predicate) pairs of release triples pointing at *iri*."""
+        node = ox.NamedNode(iri)
+        return [(URIRef(q.subject.value), URIRef(q.predicate.value))
+                for q in self.store.quads_for_pattern(None, None, node, ox.DefaultGraph())
+                if isinstance(q.subject, ox.NamedNode)]
+
+    def exists(self, iri: str) -> bool:
+        """Whether *iri* is described (is the subject of a triple) in the release or the VoID graph."""
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return False
+        return any(next(iter(self.store.quads_for_pattern(node, None, None, g)), None) is not None
+                   for g in self._graphs(iri))
+
+    def labels(self, iri: str) -> list[tuple[URIRef, Literal]]:
+        """The label triples (predicate, literal) of *iri* in the release."""
+        node = ox.NamedNode(iri)
+        found = []
+        for predicate in LABEL_PREDICATES:
+            found.extend((URIRef(predicate), from_ox(q.object)) for q in
+                         self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, ox.DefaultGraph()))
+        return found
+
+    def label(self, iri: str, lang: str = "en") -> str | None:
+        """The best display label: English prefLabel, else any prefLabel, else rdfs:label, else a title
+        (``dcterms:title``, which the dataset and the ontology carry instead of a label)."""
+        choices = self.labels(iri)
+        node = ox.NamedNode(iri)
+        title = str(DCTERMS.title)
+        choices += [(URIRef(title), from_ox(q.object)) for g in self._graphs(iri)
+                    for q in self.store.quads_for_pattern(node, ox.NamedNode(title), None, g)]
+        for predicate in (*LABEL_PREDICATES, title):
+            texts = [o for p, o in choices if str(p) == predicate]
+            for text in texts:
+                if isinstance(text, Literal) and text.language == lang:
+                    return str(text)
+            if texts:
+                return str(texts[0])
+        return None
+
+    def description(self, iri: str) -> Graph:
+        """The RDF document of *iri*: its own triples plus the labels of the IRIs it points to."""
+        graph = Graph()
+        subject = URIRef(iri)
+        linked: set[str] = set()
+        for predicate, obj in self.outgoing(iri):
+            graph.add((subject, predicate, obj))
+            if isinstance(obj, URIRef) and str(obj) != iri:
+                linked.add(str(obj))
+        for other in sorted(linked):
+            for predicate, label in self.labels(other):
+                graph.add((URIRef(other), predicate, label))
+        return graph
+
+    # --- listings -------------------------------------------------------------------------------------
+    def instances(self, class_iri: str) -> list[str]:
+        """IRIs of the release's resources typed *class_iri* (asserted types only)."""
+        rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+        return sorted({q.subject.value for q in self.store.quads_for_pattern(
+            None, rdf_type, ox.NamedNode(class_iri), ox.DefaultGraph()) if isinstance(q.subject, ox.NamedNode)})
+
+    def subjects(self) -> list[str]:
+        """Every IRI described in the release or the VoID graph (what the static export writes)."""
+        found: set[str] = set()
+        for graph in (ox.DefaultGraph(), self.void_graph):
+            found.update(q.subject.value for q in self.store.quads_for_pattern(None, None, None, graph)
+                         if isinstance(q.subject, ox.NamedNode))
+        return sorted(found)
+
+    def search(self, text: str, *, limit: int = 50) -> list[SearchHit]:
+        """Resources whose labels, synonyms or notations contain *text* (case-insensitive), best first.
+
+        Exact matches come first, then prefix matches, then other substrings; ties by label.
+        """
+        needle = " ".join(text.lower().split())
+        if not needle:
+            return []
+        best: dict[str, tuple[int, str]] = {}
+        for predicate in SEARCH_PREDICATES:
+            for quad in self.store.quads_for_pattern(None, ox.NamedNode(predicate), None, ox.DefaultGraph()):
+                if not isinstance(quad.subject, ox.NamedNode) or not isinstance(quad.object, ox.Literal):
+                    continue
+                value = quad.object.value
+                low = value.lower()
+                if needle not in low:
+                    continue
+                rank = 0 if low == needle else 1 if low.startswith(needle) else 2
+                iri = quad.subject.value
+                if iri not in best or rank < best[iri][0]:
+                    best[iri] = (rank, value)
+        hits = []
+        for iri, (rank, matched) in best.items():
+            label = self.label(iri) or iri
+            hits.append((rank, label.lower(), SearchHit(iri, label, matched, self.kind_label(iri))))
+        hits.sort(key=lambda h: (h[0], h[1], h[2].iri))
+        return [h[2] for h in hits[:limit]]
+
+    def kind_label(self, iri: str) -> str:
+        """A readable name for the kind of thing *iri* is (label of its first type)."""
+        types = self.types(iri)
+        for cls in types:
+            label = self.label(cls)
+            if label:
+                return label
+        return ""
+
+    def types(self, iri: str) -> list[str]:
+        rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+        return sorted(str(o) for p, o in self.outgoing(iri) if str(p) == rdf_type and isinstance(o, URIRef))
+
+    def superclasses(self, classes: Iterable[str]) -> list[str]:
+        """*classes* and every class above them by ``rdfs:subClassOf`` in the release, nearest first."""
+        sub = ox.NamedNode(str(RDFS.subClassOf))
+        seen: list[str] = []
+        frontier = list(classes)
+        while frontier:
+            current = frontier.pop(0)
+            if current in seen:
+                continue
+            seen.append(current)
+            frontier.extend(q.object.value for q in self.store.quads_for_pattern(
+                ox.NamedNode(current), sub, None, ox.DefaultGraph()) if isinstance(q.object, ox.NamedNode))
+        return seen

@@ -1,0 +1,158 @@
+"""Rendering shared by the server and the static export: HTML pages (Jinja2) and RDF documents.
+
+One :class:`Renderer` holds the release data and the template environment; ``cryokg serve`` calls it per
+request and ``cryokg site`` once per resource and format, so both publish the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from rdflib.namespace import SKOS
+
+from cryokg.namespaces import prefixes_for
+from cryokg.publish.web.data import ReleaseData
+from cryokg.publish.web.negotiation import MediaType, offers
+from cryokg.publish.web.pages import build_page, jsonld_script, local_href, schema_jsonld
+from cryokg.release.void import dataset_iri
+from cryokg.release.writers import to_jsonld, to_ntriples, to_rdfxml, to_turtle
+from cryokg.version import __version__
+
+__all__ = ["DEFAULT_QUERY", "Example", "Renderer", "release_files"]
+
+DEFAULT_QUERY = """PREFIX cryo: <https://w3id.org/cryokg/def/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+
+# Every procedure code with its notation and label
+SELECT ?code ?notation ?label WHERE {
+  ?code a cryo:ProcedureCode ; skos:notation ?notation .
+  OPTIONAL { ?code skos:prefLabel ?label }
+}
+ORDER BY ?notation
+"""
+
+
+@dataclass
+class Example:
+    """A catalogue query shown on the query page."""
+
+    name: str
+    title: str
+    description: str
+    text: str
+
+
+@dataclass
+class Renderer:
+    """Pages and documents of one release."""
+
+    data: ReleaseData
+    build_dir: Path
+    static: bool = False  # True for the static export: no search, suggest or SPARQL forms
+    examples: list[Example] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.env = Environment(loader=PackageLoader("cryokg.publish", "templates"),
+                               autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+        self.env.globals.update(version=__version__, static=self.static, base=self.data.base)
+        self.prefixes = prefixes_for(self.data.base)
+
+    # --- RDF ------------------------------------------------------------------------------------------
+    def rdf(self, iri: str, row: MediaType) -> str:
+        """The RDF document of *iri* in the format of *row* (see :mod:`cryokg.publish.web.data` for what it holds)."""
+        graph = self.data.description(iri)
+        if row.rdf_format == "ntriples":
+            return to_ntriples(graph)
+        writer = {"turtle": to_turtle, "jsonld": to_jsonld, "rdfxml": to_rdfxml}[row.rdf_format or ""]
+        return writer(graph, prefixes=self.prefixes)
+
+    # --- HTML -----------------------------------------------------------------------------------------
+    def _render(self, template: str, **context: object) -> str:
+        return self.env.get_template(template).render(**context)
+
+    def resource(self, iri: str) -> str:
+        diagrams = self.build_dir / "diagrams"
+        page = build_page(self.data, iri, diagrams=diagrams)
+        return self._render("resource.html", page=page, title=page.label)
+
+    def home(self) -> str:
+        dataset = str(dataset_iri(self.data.base))
+        ds = schema_jsonld(self.data, dataset) if self.data.exists(dataset) else {"name": "cryokg"}
+        codes = []
+        for iri in self.data.instances(self.data.base + "def/ProcedureCode"):
+            notation = sorted(str(o) for p, o in self.data.outgoing(iri) if p == SKOS.notation)
+            codes.append({"href": local_href(iri, self.data.base), "notation": notation[0] if notation else "",
+                          "label": self.data.label(iri) or iri,
+                          "family": any(p == SKOS.broader for p, o in self.data.outgoing(iri))})
+        codes.sort(key=lambda c: (not c["family"], c["notation"]))
+        classes = []
+        for iri in self.data.instances("http://www.w3.org/2002/07/owl#Class"):
+            count = len(self.data.instances(iri))
+            if count and iri.startswith(self.data.base):
+                classes.append({"href": local_href(iri, self.data.base), "label": self.data.label(iri) or iri,
+                                "count": count})
+        classes.sort(key=lambda c: c["label"].lower())
+        return self._render("home.html", title=str(ds.get("name", "cryokg")), dataset=ds,
+                            dataset_href=local_href(dataset, self.data.base), codes=codes, classes=classes,
+                            files=release_files(self.build_dir), jsonld=jsonld_script(ds) if "@type" in ds else None,
+                            formats=offers("resource"))
+
+    def search(self, text: str) -> str:
+        hits = self.data.search(text) if text else []
+        for hit in hits:
+            hit.href = local_href(hit.iri, self.data.base)  # type: ignore[attr-defined]
+        return self._render("search.html", title=f"Search: {text}" if text else "Search", q=text, hits=hits)
+
+    def suggest(self, site: str, technique: str, approach: str, answer: dict | None, error: dict | None) -> str:
+        return self._render("suggest.html", title="Which code?", site=site, technique=technique, approach=approach,
+                            answer=answer, error=error, code_href=self._code_href)
+
+    def _code_href(self, notation: str) -> str | None:
+        for iri in self.data.instances(self.data.base + "def/ProcedureCode"):
+            if any(p == SKOS.notation and str(o) == notation for p, o in self.data.outgoing(iri)):
+                return local_href(iri, self.data.base)
+        return None
+
+    def sparql(self, query: str, *, result: dict | None = None, triples: list | None = None,
+               error: str | None = None, status: int = 200) -> str:
+        table = None
+        if result is not None and "results" in result:
+            variables = result["head"].get("vars", [])
+            rows = [[self._cell(binding.get(v)) for v in variables] for binding in result["results"]["bindings"]]
+            table = {"vars": variables, "rows": rows}
+        boolean = result.get("boolean") if result is not None else None
+        return self._render("sparql.html", title="SPARQL query", query=query, default_query=DEFAULT_QUERY,
+                            table=table, boolean=boolean,
+                            triples=triples, error=error, examples=self.examples, status=status)
+
+    def _cell(self, term: dict | None) -> dict | None:
+        if term is None:
+            return None
+        if term["type"] == "uri":
+            href = local_href(term["value"], self.data.base)
+            return {"href": href or term["value"], "text": self.data.label(term["value"]) if href else term["value"],
+                    "iri": term["value"]}
+        if term["type"] == "triple":
+            return {"text": json.dumps(term["value"])}
+        return {"text": term["value"], "lang": term.get("xml:lang")}
+
+    def error(self, status: int, message: str) -> str:
+        return self._render("error.html", title=f"{status}", status=status, message=message)
+
+
+def release_files(build_dir: Path) -> list[dict[str, object]]:
+    """The downloadable files of the release (relative names, sizes), as listed in ``manifest.json``."""
+    manifest = build_dir / "manifest.json"
+    names: list[str] = []
+    if manifest.is_file():
+        try:
+            names = sorted(json.loads(manifest.read_text(encoding="utf-8")).get("files", {}))
+        except (ValueError, OSError):
+            names = []
+        names.append("manifest.json")
+    if not names:
+        names = sorted(p.relative_to(build_dir).as_posix() for p in build_dir.rglob("*") if p.is_file())
+    return [{"name": n, "bytes": (build_dir / n).stat().st_size} for n in sorted(set(names)) if (build_dir / n).is_file()]

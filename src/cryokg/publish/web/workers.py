@@ -1,0 +1,268 @@
+"""User SPARQL runs in worker processes that can be killed: the per-query timeout and row cap.
+
+pyoxigraph's Python API has no query timeout or cancellation (oxigraph issue #1926: the Rust
+``CancellationToken`` is not exposed), and a thread cannot be stopped from outside. So each query is sent to
+one of a few worker processes (``spawn``ed, each holding its own copy of the release store); the server waits
+at most ``timeout`` seconds for the answer. On time-out the worker is killed, the client gets 504 and a fresh
+worker takes its place, so a pathological query never keeps a CPU busy after its request has ended.
+
+Workers answer with serialised bytes: SPARQL JSON results (our own writer, so the row cap is applied while
+iterating) converted by pyoxigraph to XML, CSV or TSV; or triples serialised by pyoxigraph (Turtle,
+N-Triples, JSON-LD, RDF/XML). More than ``max_rows`` solutions or triples is an error, not a silent cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import multiprocessing
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+__all__ = ["Answer", "QueryPool"]
+
+_log = logging.getLogger(__name__)
+
+RESULT_FORMATS = {"json": "JSON", "plainjson": "JSON", "xml": "XML", "csv": "CSV", "tsv": "TSV"}
+GRAPH_FORMATS = {"turtle": "TURTLE", "ntriples": "N_TRIPLES", "jsonld": "JSON_LD", "rdfxml": "RDF_XML"}
+
+
+@dataclass
+class Answer:
+    """What a worker (or the pool) says about one query.
+
+    ``status`` is ``ok`` (``body`` holds the document), ``syntax`` (parse error), ``refused`` (see
+    :mod:`cryokg.publish.web.security`), ``too-many`` (row cap),
+    ``unsupported`` (the format cannot express this kind of result), ``timeout``, ``busy`` or ``error``.
+    """
+
+    status: str
+    kind: str = ""
+    body: bytes = b""
+    message: str = ""
+
+
+# --- inside the worker process -------------------------------------------------------------------------
+
+def _json_term(term) -> dict:
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        value = {"type": "literal", "value": term.value}
+        if term.language:
+            value["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            value["datatype"] = term.datatype.value
+        return value
+    return {"type": "triple", "value": {"subject": _json_term(term.subject),
+                                        "predicate": _json_term(term.predicate), "object": _json_term(term.object)}}
+
+
+def _evaluate(store, query: str, fmt: str, max_rows: int) -> Answer:
+    import pyoxigraph as ox
+
+    from cryokg.publish.web.security import Refused, parse_tree_check
+
+    try:
+        parse_tree_check(query)  # here, under the time limit: rdflib's parser can be slow on crafted text
+    except Refused as exc:
+        return Answer("refused", message=str(exc))
+    try:
+        result = store.query(query)
+    except SyntaxError as exc:
+        return Answer("syntax", message=str(exc))
+    try:
+        if isinstance(result, ox.QueryBoolean):
+            doc = {"head": {}, "boolean": bool(result)}
+            return _results_document(doc, "ask", fmt)
+        if isinstance(result, ox.QuerySolutions):
+            variables = [v.value for v in result.variables]
+            bindings = []
+            for solution in result:
+                if len(bindings) >= max_rows:
+                    return Answer("too-many", message=f"the result has more than {max_rows} rows; add a LIMIT")
+                bindings.append({name: _json_term(solution[name]) for name in variables if solution[name] is not None})
+            return _results_document({"head": {"vars": variables}, "results": {"bindings": bindings}}, "select", fmt)
+        triples = []
+        for triple in result:
+            if len(triples) >= max_rows:
+                return Answer("too-many", message=f"the result has more than {max_rows} triples; add a LIMIT")
+            triples.append(triple)
+        if fmt not in GRAPH_FORMATS:
+            return Answer("unsupported", kind="graph")
+        body = ox.serialize(triples, format=getattr(ox.RdfFormat, GRAPH_FORMATS[fmt]),
+                            prefixes=_prefixes() if fmt in ("turtle", "rdfxml") else None)
+        return Answer("ok", "graph", body or b"")
+    except (OSError, RuntimeError, ValueError) as exc:  # evaluation errors (e.g. a bad regex in FILTER)
+        return Answer("error", message=str(exc))
+
+
+def _prefixes() -> dict[str, str]:
+    from cryokg.namespaces import PREFIXES
+
+    return dict(PREFIXES)
+
+
+def _results_document(doc: dict, kind: str, fmt: str) -> Answer:
+    import pyoxigraph as ox
+
+    body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    if fmt in ("json", "plainjson", "html"):
+        return Answer("ok", kind, body)
+    if fmt not in RESULT_FORMATS or (kind == "ask" and fmt in ("csv", "tsv")):
+        return Answer("unsupported", kind=kind)
+    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    return Answer("ok", kind, parsed.serialize(format=getattr(ox.QueryResultsFormat, RESULT_FORMATS[fmt])) or b"")
+
+
+def worker_main(conn: Connection, build_dir: str, base: str) -> None:
+    """Worker process loop: load the store once, then answer (query, format, max_rows) messages."""
+    try:
+        from cryokg.publish.web.data import load_release_store
+
+        store = load_release_store(Path(build_dir), base)
+    except Exception as exc:
+        conn.send(("failed", str(exc)))
+        return
+    conn.send(("ready", ""))
+    while True:
+        try:
+            query, fmt, max_rows = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            answer = _evaluate(store, query, fmt, max_rows)
+        except Exception as exc:
+            answer = Answer("error", message=f"{type(exc).__name__}: {exc}")
+        conn.send(answer)
+
+
+# --- in the server process ---------------------------------------------------------------------------------
+
+class _Worker:
+    def __init__(self, context, build_dir: Path, base: str) -> None:
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=worker_main, args=(child, str(build_dir), base), daemon=True,
+                                       name="cryokg-sparql-worker")
+        self.process.start()
+        child.close()
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise RuntimeError("SPARQL worker did not start in time")
+        try:
+            status, message = self.conn.recv()
+        except (EOFError, OSError):
+            status, message = "failed", f"the worker process exited with code {self.process.exitcode}"
+        if status != "ready":
+            self.kill()
+            raise RuntimeError(f"SPARQL worker could not load the release: {message}")
+
+    def ask(self, query: str, fmt: str, max_rows: int, timeout: float) -> Answer | None:
+        """The worker's answer, or None when it took longer than *timeout* seconds."""
+        self.conn.send((query, fmt, max_rows))
+        if not self.conn.poll(timeout):
+            return None
+        return self.conn.recv()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class QueryPool:
+    """A few worker processes answering user SPARQL with a hard time limit.
+
+    >>> # pool = QueryPool(Path("build"), base); await pool.start(); await pool.run("ASK {}", "json")
+    """
+
+    def __init__(self, build_dir: Path, base: str, *, size: int = 2, timeout: float = 10.0,
+                 max_rows: int = 10_000) -> None:
+        self.build_dir, self.base = Path(build_dir), base
+        self.size, self.timeout, self.max_rows = max(1, size), timeout, max_rows
+        self._context = multiprocessing.get_context("spawn")
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._all: set[_Worker] = set()
+        self._closed = False
+        self._tasks: set[asyncio.Task] = set()  # replacement spawns in flight (kept so they are not collected)
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._context, self.build_dir, self.base)
+        self._all.add(worker)
+        try:
+            worker.wait_ready()
+        except RuntimeError:
+            self._all.discard(worker)
+            raise
+        return worker
+
+    async def start(self) -> None:
+        """Start the workers (each loads the release once)."""
+        self._idle = asyncio.Queue()
+        workers = await asyncio.gather(*(asyncio.to_thread(self._spawn) for _ in range(self.size)))
+        for worker in workers:
+            self._idle.put_nowait(worker)
+
+    async def _replace(self, worker: _Worker) -> None:
+        await asyncio.to_thread(worker.kill)
+        self._all.discard(worker)
+        if self._closed or self._idle is None:
+            return
+        try:
+            fresh = await asyncio.to_thread(self._spawn)
+        except RuntimeError:
+            _log.exception("could not start a replacement SPARQL worker")
+            return
+        self._idle.put_nowait(fresh)
+
+    def _spawn_replacement(self, worker: _Worker) -> None:
+        task = asyncio.get_running_loop().create_task(self._replace(worker))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def run(self, query: str, fmt: str) -> Answer:
+        """Evaluate *query* in a worker and serialise the result as *fmt* (a media-table key)."""
+        if self._idle is None:
+            raise RuntimeError("QueryPool.start() was not awaited")
+        try:
+            worker = self._idle.get_nowait()
+        except asyncio.QueueEmpty:
+            try:
+                worker = await asyncio.wait_for(self._idle.get(), timeout=self.timeout)
+            except TimeoutError:
+                return Answer("busy", message="all query workers are busy; try again shortly")
+        try:
+            # In a thread, not on the event loop: measured faster under load (the pipe write wakes the worker,
+            # and on a busy machine the kernel may run it before the writer returns).
+            answer = await asyncio.to_thread(worker.ask, query, fmt, self.max_rows, self.timeout)
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            _log.warning("SPARQL worker died: %s", exc)
+            self._spawn_replacement(worker)
+            return Answer("error", message="the query worker stopped unexpectedly; try again")
+        if answer is None:
+            await asyncio.to_thread(worker.kill)  # dead before we answer: nothing keeps running the query
+            self._all.discard(worker)
+            self._spawn_replacement(worker)
+            return Answer("timeout", message=f"the query ran longer than {self.timeout:g} s and was stopped")
+        self._idle.put_nowait(worker)
+        return answer
+
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (for tests and monitoring)."""
+        return sorted(w.process.pid for w in self._all if w.process.pid is not None)
+
+    async def close(self) -> None:
+        """Stop every worker."""
+        self._closed = True
+        for worker in list(self._all):
+            await asyncio.to_thread(worker.kill)
+        self._all.clear()

@@ -1,0 +1,1 @@
+"""Stage 1, sources: find, parse and load the hand-authored ontology/ folder (and SSSOM tables)."""

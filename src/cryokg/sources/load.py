@@ -1,0 +1,250 @@
+"""Find and load the hand-authored sources under ``ontology/`` into one rdflib graph.
+
+Parsing goes through pyoxigraph: it is strict (an IRI with a space or an undefined prefix is an error, not a
+warning), it reports line and column, and it is an order of magnitude faster than rdflib's Turtle parser.
+The triples are then handed to rdflib, which the rest of the pipeline (owlrl, pyshacl) works on.
+
+After parsing, :func:`check_graph` applies the source rules that a parser cannot see: no blank nodes (they
+make releases unstable), no ill-typed literals, no IRI of our namespace used without being described, and
+no term with two different labels in one language.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
+
+from cryokg.errors import BadInput, SourceError
+from cryokg.namespaces import DEFAULT_BASE
+from cryokg.rdf.parsing import parse_rdf
+
+__all__ = [
+    "DEFAULT_SOURCES",
+    "SourceSet",
+    "check_graph",
+    "find_data_files",
+    "find_shape_files",
+    "load_files",
+    "load_sources",
+    "parse_turtle",
+]
+
+DEFAULT_SOURCES = Path(__file__).resolve().parents[3] / "ontology"
+"""The project's own ``ontology/`` folder (when running from a checkout)."""
+
+DATA_PATTERNS = ("*.ttl", "vocab/*.ttl", "data/*.ttl")
+MAPPING_PATTERNS = ("mappings/*.sssom.tsv",)
+SHAPE_PATTERNS = ("shapes.ttl", "shapes/*.ttl")
+LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label)
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceSet:
+    """The loaded sources: the merged graph and, per subject, the files (and lines) that describe it."""
+
+    graph: Graph
+    files: list[Path]
+    origins: dict[URIRef, list[tuple[Path, int | None]]] = field(default_factory=dict)
+
+    def origin_of(self, node: URIRef) -> str | None:
+        """``file:line`` of the first place that describes *node*, for messages."""
+        places = self.origins.get(node)
+        if not places:
+            return None
+        path, line = places[0]
+        return f"{path}:{line}" if line else str(path)
+
+
+def find_data_files(root: Path) -> list[Path]:
+    """The data and vocabulary files (Turtle and SSSOM) under a sources folder, in a stable order."""
+    root = Path(root)
+    if not root.is_dir():
+        raise BadInput(f"{root}: sources folder not found")
+    found: set[Path] = set()
+    for pattern in DATA_PATTERNS + MAPPING_PATTERNS:
+        # a broken symlink is kept so that reading it reports the problem instead of silently skipping it
+        found.update(p for p in root.glob(pattern)
+                     if (p.is_file() or p.is_symlink()) and not _is_shape_file(root, p))
+    files = sorted(found)
+    if not any(p.suffix == ".ttl" for p in files):
+        raise BadInput(f"{root}: no Turtle sources found (looked for {', '.join(DATA_PATTERNS)})")
+    return files
+
+
+def find_shape_files(root: Path) -> list[Path]:
+    """The SHACL shapes files under a sources folder."""
+    root = Path(root)
+    return sorted({p for pattern in SHAPE_PATTERNS for p in root.glob(pattern) if p.is_file()})
+
+
+def _is_shape_file(root: Path, path: Path) -> bool:
+    rel = path.relative_to(root)
+    return rel.name == "shapes.ttl" or (rel.parts[0] == "shapes" if len(rel.parts) > 1 else False)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise SourceError(path, f"cannot read: {exc.strerror or exc}") from exc
+
+
+RDF_SUFFIXES = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "jsonld", ".rdf": "rdfxml", ".owl": "rdfxml"}
+"""Format of a data file given by name (``cryokg validate x.jsonld``, ``cryokg check --graph x.nt``);
+every one goes through :func:`cryokg.rdf.parsing.parse_rdf` and its limits. Folders are searched for Turtle only."""
+
+
+def parse_turtle(path: Path, text: str | None = None, *,
+                 fmt: str = "turtle") -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
+    """Parse one source file (Turtle unless *fmt* says otherwise) strictly; yield rdflib triples.
+
+    Errors name file, line and column. Blank nodes are refused: they would make releases differ from build
+    to build.
+    """
+    text = _read_text(path) if text is None else text
+    for triple in parse_rdf(text.encode("utf-8"), fmt=fmt, name=str(path)):
+        if isinstance(triple[0], BNode) or isinstance(triple[2], BNode):
+            line = _line_of(text, "[") or _line_of(text, "_:")
+            raise SourceError(path, "blank node found: give every node an IRI so releases stay "
+                                    "byte-reproducible", line)
+        yield triple  # type: ignore[misc]
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else None
+
+
+def _subject_lines(text: str) -> dict[str, int]:
+    """Map of subject tokens (CURIE or <IRI>) written at the start of a line to their line numbers."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line and not line[0].isspace() and not line.startswith(("@", "#", "PREFIX", "prefix")):
+            token = line.split(None, 1)[0]
+            lines.setdefault(token, number)
+    return lines
+
+
+def _prefixes(text: str) -> dict[str, str]:
+    return dict(re.findall(r"@prefix\s+([\w.-]*):\s*<([^>]*)>", text))
+
+
+def load_files(paths: Iterable[Path], *, base: str = DEFAULT_BASE, any_rdf: bool = False) -> SourceSet:
+    """Load the given Turtle and SSSOM files into one graph, remembering where each subject is described.
+
+    *any_rdf* takes RDF as others write it, for ``cryokg validate``: blank nodes are allowed (the sources' rule
+    against them is about reproducible releases) and relative IRIs resolve against the file's own URI."""
+    from cryokg.sources.sssom import load_sssom  # local import: mappings imports this module's helpers
+
+    graph = Graph()
+    files = sorted(Path(p) for p in paths)
+    origins: dict[URIRef, list[tuple[Path, int | None]]] = defaultdict(list)
+    for path in files:
+        if path.name.endswith(".sssom.tsv"):
+            triples = list(load_sssom(path, base=base))
+            lines: dict[str, int] = {}
+            prefixes: dict[str, str] = {}
+        else:
+            text = _read_text(path)
+            fmt = RDF_SUFFIXES.get(path.suffix, "turtle")
+            triples = (list(parse_rdf(text.encode("utf-8"), fmt=fmt, name=str(path), base_iri=path.resolve().as_uri()))
+                       if any_rdf else list(parse_turtle(path, text, fmt=fmt)))
+            lines = _subject_lines(text)
+            prefixes = _prefixes(text)
+        seen: set[URIRef] = set()
+        for s, p, o in triples:
+            graph.add((s, p, o))
+            if s not in seen:
+                seen.add(s)
+                origins[s].append((path, _find_subject_line(str(s), lines, prefixes)))
+    return SourceSet(graph=graph, files=files, origins=dict(origins))
+
+
+def _find_subject_line(iri: str, lines: dict[str, int], prefixes: dict[str, str]) -> int | None:
+    if f"<{iri}>" in lines:
+        return lines[f"<{iri}>"]
+    for prefix, ns in prefixes.items():
+        if iri.startswith(ns) and f"{prefix}:{iri[len(ns):]}" in lines:
+            return lines[f"{prefix}:{iri[len(ns):]}"]
+    return None
+
+
+def load_sources(root: Path = DEFAULT_SOURCES, *, base: str = DEFAULT_BASE) -> SourceSet:
+    """Load and check every data source under *root* (default: the project's ``ontology/``).
+
+    >>> sources = load_sources()
+    >>> len(sources.graph) > 1000
+    True
+    """
+    sources = load_files(find_data_files(Path(root)), base=base)
+    check_graph(sources, base=base)
+    return sources
+
+
+def check_graph(sources: SourceSet, *, base: str = DEFAULT_BASE) -> None:
+    """Apply the source rules a parser cannot check; raise :class:`SourceError` on the first broken one."""
+    graph = sources.graph
+    _check_literals(sources)
+    _check_described(sources, base)
+    _check_labels(sources)
+    if (None, RDF.type, OWL.Ontology) not in graph:
+        raise BadInput("no owl:Ontology header found in the sources (expected ontology/cryokg.ttl)")
+
+
+def _place(sources: SourceSet, node: URIRef) -> tuple[Path | str, int | None]:
+    places = sources.origins.get(node)
+    return places[0] if places else ("<sources>", None)
+
+
+def _check_literals(sources: SourceSet) -> None:
+    logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
+    for s, p, o in sources.graph:
+        if isinstance(o, Literal) and o.ill_typed:
+            path, line = _place(sources, s)
+            for candidate, _line in sources.origins.get(s, []):  # the file that holds the bad literal
+                found = _line_of(_read_text(candidate), f'"{o}"') if isinstance(candidate, Path) else None
+                if found:
+                    path, line = candidate, found
+                    break
+            raise SourceError(path, f"literal {o!s:.40} is not a valid {o.datatype} (on {s}, {p})", line)
+
+
+def _check_described(sources: SourceSet, base: str) -> None:
+    graph = sources.graph
+    subjects = set(graph.subjects())
+    version_iris = set(graph.objects(None, OWL.versionIRI))
+    for s, p, o in graph:
+        for term in (p, o):
+            if (isinstance(term, URIRef) and str(term).startswith(base) and term not in subjects
+                    and term not in version_iris):
+                path, line = _place(sources, s)
+                raise SourceError(path, f"{term} is used (on {s}) but never described: add it to a "
+                                        "source file or fix the spelling", line)
+
+
+def _check_labels(sources: SourceSet) -> None:
+    graph = sources.graph
+    for predicate in LABEL_PREDICATES:
+        by_key: dict[tuple[URIRef, str | None], set[Literal]] = defaultdict(set)
+        for s, o in graph.subject_objects(predicate):
+            if isinstance(o, Literal):
+                by_key[(s, o.language)].add(o)
+        for (subject, language), labels in sorted(by_key.items()):
+            if len(labels) > 1:
+                places = ", ".join(f"{p}:{line}" if line else str(p) for p, line in
+                                   sources.origins.get(subject, []))
+                shown = " vs ".join(sorted(f'"{label}"' for label in labels))
+                path, line = _place(sources, subject)
+                raise SourceError(path, f"{subject} has {len(labels)} different {predicate.n3(graph.namespace_manager)} "
+                                        f"in language {language or '(none)'}: {shown} (described in {places})", line)
