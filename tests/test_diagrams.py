@@ -95,7 +95,10 @@ def _assignments(release, members):
             kind = g.value(a, _v(release, "assignmentKind"))
             rows.append((g.value(a, _v(release, "structure")), g.value(a, _v(release, "assignedCode")),
                          label_for(g, kind) if kind is not None else ""))
-    return rows
+    # The map is the family's: it draws the structures some family code is assigned to (with their other codes),
+    # not those outside the family that only have an unlisted-code fallback (issue 14's out-of-scope targets).
+    drawn = {structure for structure, code, _ in rows if code in members}
+    return [row for row in rows if row[0] in drawn]
 
 
 def test_nerve_map_draws_every_assignment_and_dashes_candidates(release, members):
