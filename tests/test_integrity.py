@@ -20,7 +20,10 @@ def _instances(graph: Graph, *classes: URIRef) -> list[URIRef]:
 
 def _fact_bearing(graph: Graph) -> list[URIRef]:
     """Every described thing under id/ except the pure vocabulary-like individuals and generated records."""
-    exempt_classes = {CRYO.SourceKind, CRYO.AssignmentKind}
+    # the team's closed lists of values (kinds, lines of business, aspects, unit bases, settings) are defined by the
+    # team, not by a source; cryosh:ControlledValueShape checks their labels, notations and definitions
+    exempt_classes = {CRYO.SourceKind, CRYO.AssignmentKind, CRYO.LineOfBusiness, CRYO.PositionKind,
+                      CRYO.ReportingAspect, CRYO.UnitBasis, CRYO.CareSetting}
     nodes = []
     for s in set(graph.subjects(RDF.type, None)):
         if not str(s).startswith(DEFAULT_BASE + "id/") or str(s).startswith(DEFAULT_BASE + "id/dataset/"):
