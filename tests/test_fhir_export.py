@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph
+from tests.fhir_models import r4_validate, r4b_validate
+from tests.test_integrity import FORBIDDEN_DESCRIPTOR_FRAGMENTS
 
 from cryokg.cli import main
 from cryokg.release.exports.fhir import (
@@ -24,8 +26,6 @@ from cryokg.release.exports.fhir import (
     build_resources,
     system_url,
 )
-from tests.fhir_models import r4_validate, r4b_validate
-from tests.test_integrity import FORBIDDEN_DESCRIPTOR_FRAGMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 CRYO = "PREFIX cryo: <https://w3id.org/cryokg/def/> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
