@@ -307,6 +307,27 @@ def test_errors_are_operation_outcomes_with_the_right_status(client) -> None:
     assert repeated.status_code == 400 and issue(repeated.json()) == "invalid"
 
 
+def test_a_release_without_a_valid_fhir_bundle_says_so(release_dir: Path, tmp_path: Path) -> None:
+    """No bundle: 404; a bundle that is not the file the manifest lists: 503. The rest of the server still works."""
+    from starlette.testclient import TestClient
+
+    from cryokg.publish.web.app import Settings, create_app
+
+    for change, status in ((lambda path: path.unlink(), 404), (lambda path: path.write_text('{"entry": []}'), 503)):
+        copy = tmp_path / f"release-{status}"
+        shutil.copytree(release_dir, copy)
+        change(copy / "exports" / "fhir" / "bundle.json")
+        client = TestClient(create_app(Settings(build_dir=copy, workers=1)))
+        answer = call(client, "GET", "/fhir/metadata", status)
+        assert "rebuild" in answer["issue"][0]["diagnostics"]
+        assert client.get("/id/code/0440T", headers={"Accept": "text/turtle"}).status_code == 200
+
+
+def test_translate_from_a_system_the_map_does_not_take(client) -> None:
+    wrong = parameters(call(client, "GET", "/fhir/ConceptMap/structure-to-uberon/$translate", system=CPT, code="0440T"))
+    assert wrong["result"] == [False] and "not http://www.ama-assn.org/go/cpt" in wrong["message"][0]
+
+
 # --- a live server, a real FHIR client, the README's commands -----------------------------------------------
 @pytest.fixture(scope="module")
 def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

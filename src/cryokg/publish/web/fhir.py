@@ -223,7 +223,7 @@ def load_terminology(build_dir: Path) -> tuple[Terminology | None, str]:
         if listed is not None and listed.get("sha256") != hashlib.sha256(data).hexdigest():
             return None, f"{relative} is not the file the release manifest lists; rebuild the release"
         return Terminology.from_bundle(json.loads(data)), ""
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, StopIteration) as exc:
         _log.error("cannot read %s: %s", path, exc)
         return None, f"{relative} cannot be read: rebuild the release"
 
@@ -680,6 +680,10 @@ class Operations:
         notes: list[str] = []
         code = coding.get("code")
         system = coding.get("system")
+        side = "target" if reverse else "source"
+        if system is not None and all(group.get(side) != system for group in cmap.get("group", [])):
+            return [], f"{cmap['title']}: maps {'to' if reverse else 'from'} " \
+                       f"{', '.join(sorted({str(g.get(side)) for g in cmap.get('group', [])}))}, not {_cut(system)}."
         for group in cmap.get("group", []):
             source_system, target_system = group.get("source"), group.get("target")
             if reverse:
