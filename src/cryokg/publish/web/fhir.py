@@ -620,8 +620,9 @@ class Operations:
                 if (system is None or source == system) and (targetsystem is None or target == targetsystem):
                     maps.append(cmap)
                     break
-        if len(maps) > 1 and self.t.default_map in {m["id"] for m in maps}:
-            return [self.t.resources[("ConceptMap", self.t.default_map)]]  # the code family's own technique
+        default = self.t.default_map
+        if len(maps) > 1 and default is not None and default in {m["id"] for m in maps}:
+            return [self.t.resources[("ConceptMap", default)]]  # the code family's own technique
         return maps
 
     def _resolve_text(self, text: str, allowed: set[str]) -> tuple[list[str], str]:
@@ -631,9 +632,9 @@ class Operations:
         if found:
             names = ", ".join(f"{c} ({self.t.concepts[c].get('display')})" for c in found)
             return found, f"{_cut(text, 100)!r} read as {names}."
-        names = {normalize(self.t.concepts[c].get("display", "")): c for c in allowed}
-        close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
-        hint = f" Did you mean: {', '.join(self.t.concepts[names[c]]['display'] for c in close)}?" if close else ""
+        by_name = {normalize(self.t.concepts[c].get("display", "")): c for c in allowed}
+        close = difflib.get_close_matches(key, list(by_name), n=3, cutoff=0.6)
+        hint = f" Did you mean: {', '.join(self.t.concepts[by_name[c]]['display'] for c in close)}?" if close else ""
         return [], f"no structure is named {_cut(text, 100)!r}.{hint}"
 
     def translate(self, params: Params, ident: str | None) -> dict:
