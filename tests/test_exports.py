@@ -177,6 +177,9 @@ def test_csv_columns_and_rows(release, written):
 
 def test_build_writes_exports_under_exports(release, tmp_path):
     names = export_artifacts(release, tmp_path)
+    fhir = [name for name in names if name.startswith("exports/fhir/")]  # tests/test_fhir_export.py checks them
+    assert "exports/fhir/bundle.json" in fhir
+    names = [name for name in names if name not in fhir]
     assert names == ["exports/cryokg.graphml", "exports/cryokg.gexf", "exports/cryokg.nodelink.json",
                      "exports/kgx/nodes.tsv", "exports/kgx/edges.tsv", "exports/csv/nodes.csv",
                      "exports/csv/edges.csv"]

@@ -8,6 +8,7 @@ FROM, LOAD, as plain IRIs) that must receive no connection during the whole run.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import urllib.parse
@@ -20,8 +21,11 @@ pytestmark = pytest.mark.slow
 EXAMPLES = 10_000
 HYPOTHESIS_EXAMPLES = 1_000  # hypothesis adds ~15 ms of generation per example; the seeded run covers 10 000
 PATHS = ["/", "/search", "/suggest", "/sparql", "/.well-known/void", "/id/code/0440T", "/id/dataset/cryokg",
-         "/def/Nerve", "/def", "/release/void.ttl", "/id/", "/static/cryokg.css", "/id/code/0440T.ttl"]
-PARAMS = ["q", "site", "technique", "approach", "query", "format", "default-graph-uri", "update"]
+         "/def/Nerve", "/def", "/release/void.ttl", "/id/", "/static/cryokg.css", "/id/code/0440T.ttl",
+         "/fhir/metadata", "/fhir/CodeSystem/$lookup", "/fhir/ValueSet/$expand", "/fhir/ValueSet/structures/$expand",
+         "/fhir/ConceptMap/$translate", "/fhir/ValueSet/$validate-code", "/fhir/CodeSystem", "/fhir/ValueSet/cryokg"]
+PARAMS = ["q", "site", "technique", "approach", "query", "format", "default-graph-uri", "update",
+          "system", "code", "url", "filter", "count", "offset", "reverse", "display", "_format"]
 ACCEPT_PIECES = ["text/html", "text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml",
                  "application/sparql-results+json", "text/csv", "*/*", "text/*", "image/png", ";q=0", ";q=0.5",
                  ";q=1.0", ";q=2", ";q=-1", ";q=abc", ",", ";", "=", '"', ";profile=\"x,y\"", " ", "\t", "é"]
@@ -32,13 +36,18 @@ SPARQL_PIECES = ["SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "WHERE", "{", "}", "?
 METHODS = ["GET", "GET", "GET", "POST", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]
 CONTENT_TYPES = ["application/x-www-form-urlencoded", "application/sparql-query", "application/sparql-update",
                  "text/plain", "", "multipart/form-data", "application/ld+json", "text/turtle",
-                 "application/x-www-form-urlencoded; charset=latin-1", "multipart/form-data; boundary=x"]
-BODY_KINDS = ["form", "form", "sparql", "bytes", "empty", "oversized"]
+                 "application/x-www-form-urlencoded; charset=latin-1", "multipart/form-data; boundary=x",
+                 "application/fhir+json"]
+BODY_KINDS = ["form", "form", "sparql", "bytes", "empty", "oversized", "fhir"]
 QUERY_TIMEOUT = 3.0  # the client fixture's query time limit
 HANG = QUERY_TIMEOUT + 10.0  # a request slower than this is a hang, not a slow answer
 
 
 def _body(kind: str, query: str, sparql: str, noise: bytes) -> bytes:
+    if kind == "fhir":  # a FHIR Parameters resource holding the request's parameters
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        return json.dumps({"resourceType": "Parameters",
+                           "parameter": [{"name": n, "valueString": v} for n, v in pairs]}).encode()
     return {"form": query.encode("utf-8", "replace"), "sparql": sparql.encode("utf-8", "replace"),
             "bytes": noise, "empty": b"", "oversized": b"query=" + b"x" * 150_000}[kind]
 

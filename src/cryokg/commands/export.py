@@ -1,4 +1,5 @@
-"""Export the release as a property graph: GraphML, GEXF, node-link JSON, KGX TSV or plain CSV.
+"""Export the release as a property graph (GraphML, GEXF, node-link JSON, KGX TSV, plain CSV) or as FHIR R4
+terminology (CodeSystem, ValueSets, ConceptMaps and a Bundle of them; see cryokg.release.exports.fhir).
 
 Reads the built release (``build/cryokg.nt``, or ``build/cryokg-inferred.ttl`` with --inferred) and writes
 the chosen formats (default: all) under --out. One node per resource, one edge per object-property triple
@@ -18,15 +19,18 @@ from rdflib import Graph
 
 from cryokg.errors import BadInput
 from cryokg.release.exports import EXPORTERS
+from cryokg.release.exports.fhir import FHIRExporter
 
-HELP = "export the release as GraphML, GEXF, node-link JSON, KGX TSV or CSV"
+HELP = "export the release as GraphML, GEXF, node-link JSON, KGX TSV, CSV or FHIR R4 terminology"
+FORMATS = [*EXPORTERS, FHIRExporter.name]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", action="append", choices=list(EXPORTERS), metavar="FORMAT", dest="formats",
-                        help=f"format to write, repeatable: {', '.join(EXPORTERS)} (default: all)")
+    parser.add_argument("--format", action="append", choices=FORMATS, metavar="FORMAT", dest="formats",
+                        help=f"format to write, repeatable: {', '.join(FORMATS)} (default: all)")
     parser.add_argument("--inferred", action="store_true",
-                        help="export the inferred closure (asserted + OWL 2 RL entailments), not just the asserted graph")
+                        help="export the inferred closure (asserted + OWL 2 RL entailments), not just the asserted graph "
+                             "(FHIR is always written from the asserted graph)")
     parser.add_argument("--out", type=Path, default=Path("exports"), metavar="DIR", help="output folder (default: exports)")
     parser.add_argument("--release", type=Path, default=Path("build"), metavar="DIR",
                         help="release folder written by `cryokg build` (default: build)")
@@ -56,6 +60,16 @@ def load_release_graph(release: Path, *, inferred: bool) -> tuple[Graph, Graph, 
     for triple in parse_turtle(inferred_path):
         closure.add(triple)
     return closure, asserted, base
+
+
+def release_version(release: Path) -> str:
+    """The version the release's manifest names (the package version when there is no manifest)."""
+    from cryokg.version import __version__
+
+    manifest = release / "manifest.json"
+    if manifest.is_file():
+        return str(json.loads(manifest.read_text(encoding="utf-8")).get("version", __version__))
+    return __version__
 
 
 def count_written(paths: list[Path]) -> tuple[int, int]:
@@ -93,8 +107,17 @@ def run(args: argparse.Namespace) -> int:
     print(f"cryokg export: {view.number_of_nodes()} nodes, {view.number_of_edges()} edges ({what}) "
           f"from {args.release}/ in {loaded:.2f} s")
     total = loaded
-    for name in args.formats or list(EXPORTERS):
+    for name in args.formats or FORMATS:
         began = time.perf_counter()
+        if name == FHIRExporter.name:
+            paths = FHIRExporter().write(asserted, args.out, base=base, version=release_version(args.release))
+            took = time.perf_counter() - began
+            total += took
+            bundle = json.loads(next(p for p in paths if p.name == "bundle.json").read_text(encoding="utf-8"))
+            concepts = sum(len(e["resource"].get("concept", [])) for e in bundle["entry"])
+            print(f"  {name:<9} {len(bundle['entry']):>6} resources {concepts:>5} concepts  {took:6.2f} s  "
+                  f"{', '.join(str(p) for p in paths)}")
+            continue
         paths = EXPORTERS[name].write(view, args.out)
         took = time.perf_counter() - began
         total += took

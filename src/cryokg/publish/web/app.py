@@ -37,6 +37,7 @@ from starlette.staticfiles import StaticFiles
 
 from cryokg.errors import BadInput
 from cryokg.publish.web.data import ReleaseData, load_release_store, release_base, void_graph_iri
+from cryokg.publish.web.fhir import fhir_routes
 from cryokg.publish.web.middleware import CACHE_FLAG, BodyLimit, CorsGetOnly, RejectMalformed, ResponseCache, SecurityHeaders
 from cryokg.publish.web.negotiation import MEDIA_TYPES, MediaType, by_extension, by_key, negotiate
 from cryokg.publish.web.render import Example, Renderer
@@ -293,6 +294,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/.well-known/void", void, methods=["GET"]),
         Route("/release/", lambda request: RedirectResponse("/#downloads"), methods=["GET"]),
         Route("/release/{name:path}", release_file, methods=["GET"]),
+        *fhir_routes(build_dir),  # /fhir: the FHIR R4 terminology API (cryokg.publish.web.fhir)
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         Route("/{path:path}", resource, methods=["GET"]),
     ]

@@ -24,12 +24,14 @@ def _names(paths: list[Path], out: Path) -> list[str]:
 
 
 def export_artifacts(release: Release, out: Path) -> list[str]:
-    """Every export format of the asserted release under ``<out>/exports/``."""
+    """Every export format of the asserted release under ``<out>/exports/`` (FHIR under ``exports/fhir/``)."""
     from cryokg.release.exports import write_exports
+    from cryokg.release.exports.fhir import write_fhir
     from cryokg.release.graphview import to_networkx
 
     written = write_exports(to_networkx(release), Path(out) / EXPORTS_DIR)
-    return _names([path for paths in written.values() for path in paths], Path(out))
+    fhir = write_fhir(release.asserted, Path(out) / EXPORTS_DIR, base=release.base, version=release.version)
+    return _names([path for paths in written.values() for path in paths] + fhir, Path(out))
 
 
 def diagram_artifacts(release: Release, out: Path) -> list[str]:
