@@ -107,7 +107,7 @@ def forbidden(query: str) -> str | None:
 
 _NOT_IN_BATCH = frozenset({"UNION", "MINUS", "VALUES", "SERVICE", "GRAPH", "SELECT", "GROUP",
                            "HAVING", "ORDER", "LIMIT", "OFFSET", "COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE",
-                           "GROUP_CONCAT", "FROM", "LATERAL", "BOUND"})
+                           "GROUP_CONCAT", "FROM", "LATERAL"})
 
 
 def batchable(select: str) -> bool:
@@ -115,12 +115,16 @@ def batchable(select: str) -> bool:
     pre-binding ``$this`` per focus node gives (SHACL 5.3.1).
 
     It does when the query projects ``$this`` (or ``*``) and its WHERE clause is one basic graph pattern (triple
-    patterns and property paths) that mentions ``$this`` outside any filter or optional part, plus filters
-    (``EXISTS`` and ``NOT EXISTS`` included) and ``OPTIONAL`` parts: the required pattern then binds ``$this``
-    in every solution, a join or left join does not depend on the order it binds in, and a filter sees the
-    same solution either way; a ``BIND`` whose expression does not mention ``$this`` gives the same value
-    either way. Anything else (``UNION``, ``MINUS``, ``VALUES``, ``BIND`` of ``$this``, ``bound()``,
-    sub-selects, grouping, slicing) keeps the per-node query.
+    patterns and property paths) that mentions ``$this`` outside any filter or optional part, *before* the first
+    ``OPTIONAL``, plus filters (``EXISTS`` and ``NOT EXISTS`` included) and top-level ``OPTIONAL`` parts (no
+    ``OPTIONAL`` nested in another group). SPARQL evaluates a group from the inside out (an ``OPTIONAL`` left-joins what
+    precedes it), so then every solution of what precedes each ``OPTIONAL`` binds ``$this``, and a left join on
+    a bound ``$this`` keeps exactly the optional solutions that pre-binding keeps; a filter, ``EXISTS`` and
+    ``bound(?x)`` see the same solution either way; a ``BIND`` whose expression does not mention ``$this`` gives
+    the same value either way. An ``OPTIONAL`` before ``$this`` is bound, or nested in another group, is
+    evaluated before ``$this`` joins it and can keep a solution that pre-binding drops (or drop one it keeps),
+    so such queries, and anything else (``UNION``, ``MINUS``, ``VALUES``, ``BIND`` of ``$this``,
+    ``bound($this)``, sub-selects, grouping, slicing), keep the per-node query.
     pyoxigraph plans a property path followed by ``FILTER NOT EXISTS`` as an uncorrelated anti-join, so the
     per-node query costs time proportional to the whole graph; one query per constraint does not.
     (A zero-length path can match a pre-bound node that is not in the graph at all; the engine keeps the
@@ -138,27 +142,33 @@ def batchable(select: str) -> bool:
         return False
     if any(t.kind == "var" and t.text[1:] in ("currentShape", "shapesGraph") for t in toks):
         return False
-    depth, parens, this_in_pattern, previous = 0, 0, False, ""
+    groups: list[str] = []  # the kind of each open { }: "where", "EXISTS" or "OPTIONAL"
+    parens, this_in_pattern, previous = 0, False, ""
     for i, token in enumerate(body):
         word = token.upper
         if token.kind == "word" and word in _NOT_IN_BATCH:
             return False
-        if token.kind == "word" and word == "BIND" and _mentions_this(body, i + 1):
+        if token.kind == "word" and word in ("BIND", "BOUND") and _mentions_this(body, i + 1):
             return False
         if token.text == "{":
-            if depth >= 1 and previous not in ("EXISTS", "OPTIONAL"):
+            if not groups:
+                groups.append("where")
+            elif previous == "EXISTS" or (previous == "OPTIONAL" and len(groups) == 1 and this_in_pattern):
+                groups.append(previous)
+            else:
                 return False
-            depth += 1
         elif token.text == "}":
-            depth -= 1
+            if not groups:
+                return False
+            groups.pop()
         elif token.text == "(":
             parens += 1
         elif token.text == ")":
             parens -= 1
-        elif token.is_var("this") and depth == 1 and parens == 0:
+        elif token.is_var("this") and len(groups) == 1 and parens == 0:
             this_in_pattern = True
         previous = word
-    return this_in_pattern and depth == 0
+    return this_in_pattern and not groups
 
 
 def _mentions_this(toks: list[Token], i: int) -> bool:
