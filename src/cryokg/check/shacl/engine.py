@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -55,6 +55,7 @@ class Engine:
         self.batch_sparql = batch_sparql
         self._batches: dict[int, dict[Key, list[dict[str, Node]]]] = {}
         self.index = DataIndex(data)
+        self._out = self.index.out
         self._conforms: dict[tuple[int, Key], bool] = {}
         self._store: ox.Store | None = None
         self._loading: _Loading | None = None
@@ -67,7 +68,9 @@ class Engine:
         deferred: list[tuple[Shape, SparqlConstraint, Key]] = []
         for shape in self.model.targeted:
             for focus in self.focus_nodes(shape):
-                results.extend(self._check(shape, focus, deferred))
+                found = self._results(shape, focus, deferred)
+                if found:
+                    results.extend(found)
         for shape, constraint, focus in deferred:
             results.extend(self._sparql(shape, constraint, focus))
         return results
@@ -91,33 +94,70 @@ class Engine:
         key = (id(shape), node)
         known = self._conforms.get(key)
         if known is None:
-            known = self._conforms[key] = next(self._check(shape, node), None) is None
+            known = self._conforms[key] = not self._violates(shape, node)
         return known
 
-    def _check(self, shape: Shape, focus: Key,
-               deferred: list[tuple[Shape, SparqlConstraint, Key]] | None = None) -> Iterator[RawResult]:
-        """Results of *shape* for one focus node, lazily (so a conformance test stops at the first); with
-        *deferred*, its SHACL-SPARQL constraints are listed there to run later instead."""
+    def _values(self, shape: Shape, focus: Key) -> Sequence[Key]:
+        """The value nodes of *shape* for *focus*: the focus node itself for a node shape. A plain predicate path
+        (most property shapes) is one look-up, inlined: the values are the index's own list, never changed."""
+        predicate = shape.predicate
+        if predicate is not None:
+            by_predicate = self._out.get(focus)
+            return by_predicate.get(predicate, _NONE) if by_predicate is not None else _NONE
+        if shape.path is None:
+            return (focus,)
+        return self.index.values(focus, shape.path)
+
+    def _results(self, shape: Shape, focus: Key, deferred: list[tuple[Shape, SparqlConstraint, Key]]
+                 ) -> list[RawResult]:
+        """The Core results of *shape* for one focus node; its SHACL-SPARQL constraints (and those of the property
+        shapes it holds) are listed in *deferred* to run later."""
         if shape.deactivated:
-            return
-        values = [focus] if shape.path is None else self.index.values(focus, shape.path)
+            return _NO_RESULTS
+        values = self._values(shape, focus)
+        results = _NO_RESULTS
         for check in shape.checks:
-            for value, component in check(self, focus, values):
+            findings = check(self, focus, values)
+            if not findings:
+                continue
+            if results is _NO_RESULTS:
+                results = []
+            for value, component in findings:
                 path = shape.path_node
                 if component is CLOSED:
                     predicate, value = value  # type: ignore[misc]
                     path = term_of(predicate)
-                yield RawResult(term_of(focus), None if value is None else term_of(value), component, shape, path,
-                                _messages(shape, component))
-        for constraint in shape.sparql:
-            if deferred is None:
-                yield from self._sparql(shape, constraint, focus)
-            else:
-                deferred.append((shape, constraint, focus))
-                self.start_store()
+                results.append(RawResult(term_of(focus), None if value is None else term_of(value), component, shape,
+                                         path, _messages(shape, component)))
+        if shape.sparql:
+            deferred.extend((shape, constraint, focus) for constraint in shape.sparql)
+            self.start_store()
         for prop in shape.properties:  # a property shape's own property shapes apply to each of its value nodes
             for value in values:
-                yield from self._check(prop, value, deferred)
+                found = self._results(prop, value, deferred)
+                if found:
+                    if results is _NO_RESULTS:
+                        results = []
+                    results.extend(found)
+        return results
+
+    def _violates(self, shape: Shape, focus: Key) -> bool:
+        """Whether *shape* has any result for *focus*: :meth:`_results` that stops at the first finding and builds
+        no result (``sh:node``, ``sh:or``, qualified value shapes ask this of many nodes)."""
+        if shape.deactivated:
+            return False
+        values = self._values(shape, focus)
+        for check in shape.checks:
+            if check(self, focus, values):
+                return True
+        for constraint in shape.sparql:
+            if next(self._sparql(shape, constraint, focus), None) is not None:
+                return True
+        for prop in shape.properties:
+            for value in values:
+                if self._violates(prop, value):
+                    return True
+        return False
 
     # --- SHACL-SPARQL -------------------------------------------------------------------------------------------
 
@@ -300,6 +340,9 @@ class _Loading:
         return self.store
 
 
+_NONE: tuple = ()
+_NO_RESULTS: list[RawResult] = []
+"""Returned (never changed) when a shape has no result: most calls, so no list is made for them."""
 _XSD_STRING = str(XSD.string)
 _IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 

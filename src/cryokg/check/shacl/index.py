@@ -76,7 +76,6 @@ class DataIndex:
             key_of(s): {str(p): [key_of(o) for o in objects] for p, objects in by_predicate.items()}
             for s, by_predicate in subject_table(graph).items()}
         self._inverse: dict[Key, dict[Key, list[Key]]] = {}
-        self._supers: dict[Key, frozenset[Key]] = {}
         self._subs: dict[Key, frozenset[Key]] = {}
 
     def objects(self, subject: Key, predicate: str) -> Sequence[Key]:
@@ -118,21 +117,13 @@ class DataIndex:
                     todo.append(nxt)
         return frozenset(seen)
 
-    def superclasses(self, cls: Key) -> frozenset[Key]:
-        """*cls* and everything it is an ``rdfs:subClassOf*`` of, in the data graph (SHACL's "SHACL instance")."""
-        found = self._supers.get(cls)
-        if found is None:
-            found = self._supers[cls] = self._closure(cls, lambda c: self.objects(c, _SUBCLASS))
-        return found
-
     def subclasses(self, cls: Key) -> frozenset[Key]:
+        """*cls* and everything that is an ``rdfs:subClassOf*`` of it in the data graph: a node is a SHACL instance of
+        *cls* when one of its types is in this set."""
         found = self._subs.get(cls)
         if found is None:
             found = self._subs[cls] = self._closure(cls, lambda c: self.subjects(_SUBCLASS, c))
         return found
-
-    def is_instance(self, node: Key, cls: Key) -> bool:
-        return any(cls in self.superclasses(t) for t in self.objects(node, _TYPE))
 
     def instances(self, cls: Key) -> list[Key]:
         types = self.inverse(_TYPE)

@@ -68,6 +68,8 @@ class Shape:
     node: Node
     path: Path | None = None
     path_node: Node | None = None
+    predicate: str | None = None
+    """The IRI of *path* when it is a plain predicate (what most property shapes have): one look-up."""
     severity: URIRef = SH.Violation
     messages: tuple[Literal, ...] = ()
     deactivated: bool = False
@@ -197,6 +199,8 @@ class _Compiler:
             messages=tuple(m for m in g.objects(node, SH.message) if isinstance(m, Literal)),
             deactivated=bool(isinstance(deactivated, Literal) and deactivated.value is True),
         )
+        if shape.path is not None and shape.path[0] == "pred":
+            shape.predicate = shape.path[1]  # type: ignore[assignment]
         shape.checks = list(self.checks(node, property_shape=path_node is not None))
         for constraint in sorted(g.objects(node, SH.sparql), key=str):
             compiled = self.sparql(constraint, shape)
@@ -376,11 +380,25 @@ def path_sparql(path: Path) -> str:
 
 
 def _class(cls: Node) -> Check:
+    """A SHACL instance of *cls*: a type of the node is *cls* or one of its ``rdfs:subClassOf*`` subclasses (the
+    set is made once per class, so each value is one set test)."""
     def check(engine, _focus, values):
         index = engine.index
-        return [(v, _CLASS) for v in values
-                if is_literal(v) or not index.is_instance(v, cls)]
+        subclasses = index.subclasses(cls)
+        out = index.out
+        failed = []
+        for v in values:
+            if type(v) is str:  # IRIs and blank nodes; a literal is never an instance
+                by_predicate = out.get(v)
+                types = by_predicate.get(_RDF_TYPE) if by_predicate is not None else None
+                if types and not subclasses.isdisjoint(types):
+                    continue
+            failed.append((v, _CLASS))
+        return failed
     return check
+
+
+_RDF_TYPE = str(RDF.type)
 
 
 def _datatype(datatype: Node) -> Check:
