@@ -20,7 +20,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
 from cryokg.check.shacl import Engine, compile_shapes
-from cryokg.check.shacl.index import DataIndex, term_of
+from cryokg.check.shacl.index import DataIndex, key_of, term_of
 from cryokg.check.validation import ValidationOutcome, load_shapes, validate_graph
 from cryokg.errors import BadInput, EngineUnsupported
 from cryokg.release.synth import generate
@@ -439,3 +439,25 @@ def test_data_pyoxigraph_cannot_store_is_declared_unsupported():
             validate_graph(data, shapes, engine="cryokg")
         assert Counter(validate_graph(data, shapes).results) == \
             Counter(validate_graph(data, shapes, engine="pyshacl").results)
+
+
+def test_sparql_answers_after_validation_and_without_it(project_shapes, synthetic):
+    """The SHACL-SPARQL queries run in a thread during validate(); asked afterwards (the thread has ended) or on
+    an engine that never validated, a constraint gives the same rows."""
+    model = compile_shapes(project_shapes)
+    graph = Graph()
+    for triple in synthetic:
+        graph.add(triple)
+    for rule in sorted(graph.subjects(RDF.type, URIRef(CRYO + "BundlingRule")))[:2]:
+        graph.remove((rule, URIRef(CRYO + "notReportedWith"), None))
+    engine, per_node = Engine(model, graph), Engine(model, graph, batch_sparql=False)
+    results = [r for r in engine.validate() if r.component == SH.SPARQLConstraintComponent]
+    assert results and per_node.validate()
+    again = {c.node: c for shape in compile_shapes(project_shapes).shapes.values() for c in shape.sparql}
+    for result in results:
+        constraint = next(c for c in result.shape.sparql if c.node == result.source_constraint)
+        focus = key_of(result.focus)
+        fresh = Engine(model, graph, batch_sparql=False)
+        assert engine.sparql_rows(constraint, focus) == fresh.sparql_rows(constraint, focus) != []
+        # the same query, never asked during validation: it runs in the caller's thread, the worker has ended
+        assert per_node.sparql_rows(again[constraint.node], focus) == fresh.sparql_rows(constraint, focus)

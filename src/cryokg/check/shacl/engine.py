@@ -12,9 +12,10 @@ values come out the same.
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -53,26 +54,30 @@ class Engine:
     def __init__(self, model: ShapesModel, data: Graph, *, batch_sparql: bool = True) -> None:
         self.model = model
         self.batch_sparql = batch_sparql
-        self._batches: dict[int, dict[Key, list[dict[str, Node]]]] = {}
+        self._batches: dict[Hashable, dict[Key, list[dict[str, Node]]]] = {}
         self.index = DataIndex(data)
         self._out = self.index.out
         self._conforms: dict[tuple[int, Key], bool] = {}
-        self._store: ox.Store | None = None
-        self._loading: _Loading | None = None
+        self._worker: _Worker | None = None
+        self._answers: dict[Hashable, list[dict[str, Node]]] = {}
         self._typed_strings: dict[ox.Literal, Literal] = {}
 
     def validate(self) -> list[RawResult]:
-        """Every result: the Core constraints of every focus node first, then the SHACL-SPARQL constraints, so that
-        the store those run on is loaded (:meth:`start_store`, in a thread) while the Core constraints run."""
+        """Every result: the Core constraints of every focus node first, then the SHACL-SPARQL constraints. Each
+        SHACL-SPARQL query is handed to a thread (:class:`_Worker`) when the Core pass reaches its focus node, so
+        the store is loaded and the queries run while the Core constraints are checked."""
         results: list[RawResult] = []
         deferred: list[tuple[Shape, SparqlConstraint, Key]] = []
-        for shape in self.model.targeted:
-            for focus in self.focus_nodes(shape):
-                found = self._results(shape, focus, deferred)
-                if found:
-                    results.extend(found)
-        for shape, constraint, focus in deferred:
-            results.extend(self._sparql(shape, constraint, focus))
+        try:
+            for shape in self.model.targeted:
+                for focus in self.focus_nodes(shape):
+                    found = self._results(shape, focus, deferred)
+                    if found:
+                        results.extend(found)
+            for shape, constraint, focus in deferred:
+                results.extend(self._sparql(shape, constraint, focus))
+        finally:
+            self.close()
         return results
 
     def focus_nodes(self, shape: Shape) -> list[Key]:
@@ -129,9 +134,9 @@ class Engine:
                     path = term_of(predicate)
                 results.append(RawResult(term_of(focus), None if value is None else term_of(value), component, shape,
                                          path, _messages(shape, component)))
-        if shape.sparql:
-            deferred.extend((shape, constraint, focus) for constraint in shape.sparql)
-            self.start_store()
+        for constraint in shape.sparql:
+            self.request(constraint, focus)
+            deferred.append((shape, constraint, focus))
         for prop in shape.properties:  # a property shape's own property shapes apply to each of its value nodes
             for value in values:
                 found = self._results(prop, value, deferred)
@@ -161,33 +166,53 @@ class Engine:
 
     # --- SHACL-SPARQL -------------------------------------------------------------------------------------------
 
-    def sparql_rows(self, constraint: SparqlConstraint, focus: Key) -> list[dict[str, Node]]:
-        """The solutions of *constraint* with ``$this`` = *focus*, as dictionaries of rdflib terms.
+    def request(self, constraint: SparqlConstraint, focus: Key) -> Hashable:
+        """Hand the query that answers *constraint* for *focus* to the worker (once), and return its key.
 
-        A batchable query (:func:`cryokg.check.shacl.model.batchable`) runs once, with ``$this`` free, and each
+        A batchable query (:func:`cryokg.check.shacl.sparql.batchable`) runs once, with ``$this`` free, and each
         focus node takes its own rows; a focus node that is not a subject of the data keeps the per-node query
-        when the text has a path modifier that could match it with zero steps.
+        when the text has a path modifier that could match it with zero steps. A per-node query has the focus
+        node written in (:func:`cryokg.check.shacl.sparql.prebind`); a blank node has no SPARQL syntax, so it is
+        bound at the top of the query, which only batchable queries allow.
         """
-        if constraint.batch and self.batch_sparql and (focus in self.index.out or not _ZERO_LENGTH(constraint.query)):
-            rows = self._batches.get(id(constraint))
-            if rows is None:
-                rows = self._batches[id(constraint)] = {}
-                for solution in self._solutions(self.store().query(constraint.query)):
+        if constraint.batch and self.batch_sparql and (focus in self._out or not _ZERO_LENGTH(constraint.query)):
+            key: Hashable = ("batch", id(constraint))
+            if key not in self._batches:
+                self._batches[key] = {}
+                self._sparql_worker().submit(key, constraint.query)
+            return key
+        key = (id(constraint), focus)
+        if key in self._answers:
+            return key
+        text = _sparql_term(focus)
+        if text is not None:
+            self._sparql_worker().submit(key, prebind(constraint.query, {"this": text}))
+        elif constraint.batch:  # pyoxigraph's top-level binding is pre-binding for these queries (see batchable)
+            self._sparql_worker().submit(key, constraint.query, {ox.Variable("this"): self._ox(focus)})
+        else:
+            raise Unsupported(f"SPARQL constraint {constraint.node} needs $this pre-bound to the blank node {focus}, "
+                              "which has no SPARQL syntax to substitute")
+        self._answers[key] = _PENDING
+        return key
+
+    def sparql_rows(self, constraint: SparqlConstraint, focus: Key) -> list[dict[str, Node]]:
+        """The solutions of *constraint* with ``$this`` = *focus*, as dictionaries of rdflib terms."""
+        key = self.request(constraint, focus)
+        rows = self._batches.get(key)
+        if rows is not None:
+            if not rows and key not in self._answers:  # the answer is read once, into rows per focus node
+                self._answers[key] = []
+                for solution in self._solutions(*self._sparql_worker().answer(key)):
                     this = solution.get("this")
                     if this is not None:
                         rows.setdefault(key_of(this), []).append(solution)
             return rows.get(focus, [])
-        text = _sparql_term(focus)
-        if text is not None:
-            return self._solutions(self.store().query(prebind(constraint.query, {"this": text})))
-        if constraint.batch:  # pyoxigraph's top-level binding is pre-binding for these queries (see batchable)
-            return self._solutions(self.store().query(constraint.query,
-                                                      substitutions={ox.Variable("this"): self._ox(focus)}))
-        raise Unsupported(f"SPARQL constraint {constraint.node} needs $this pre-bound to the blank node {focus}, "
-                          "which has no SPARQL syntax to substitute")
+        answer = self._answers[key]
+        if answer is _PENDING:
+            answer = self._answers[key] = self._solutions(*self._sparql_worker().answer(key))
+        return answer
 
-    def _solutions(self, solutions) -> list[dict[str, Node]]:
-        names = [v.value for v in solutions.variables]
+    def _solutions(self, names: list[str], solutions: list[ox.QuerySolution]) -> list[dict[str, Node]]:
         return [{name: self._rd(solution[name]) for name in names if solution[name] is not None}
                 for solution in solutions]
 
@@ -217,43 +242,43 @@ class Engine:
                             path if path is not None else shape.path_node, messages or _messages(shape, None),
                             constraint.node)
 
-    def start_store(self) -> None:
-        """Begin building the pyoxigraph store the SHACL-SPARQL constraints run on (once).
+    def _sparql_worker(self) -> _Worker:
+        """The thread that loads the pyoxigraph store the SHACL-SPARQL constraints run on, then runs them (started
+        on the first query).
 
         The index is written out as N-Triples text and parsed by pyoxigraph: creating a ``Quad`` object per
         triple in Python took twice as long at 1 M triples (6.3 s against 1.3 s of text and 3.0 s of loading).
-        ``Store.load`` parses and indexes that text without Python's lock, so it runs in a thread while the Core
-        constraints are checked (:meth:`validate`); at 100 k triples it took 0.17 s alone and added 0.01 s to
-        0.14 s of Python work run beside it (the benchmark's SHACL row: cryokg against Jena warm). ``load``
-        gives blank nodes new labels, though, and a blank focus node pre-bound as ``$this``, or read back from
-        a solution, must be the data's own node: data with blank nodes goes through ``ox.parse``, which keeps
-        their labels, and ``Store.extend``, which holds the lock (so it is not worth a thread).
+        ``Store.load`` parses and indexes that text without Python's lock, and so does each step of a query's
+        evaluation, so both run beside the Core constraints: at 100 k triples the load took 0.17 s alone and
+        added 0.01 s to 0.14 s of Python work run beside it (the benchmark's SHACL row, cryokg against Jena
+        warm, is the one this serves). ``load`` gives blank nodes new labels, though, and a blank focus node
+        pre-bound as ``$this``, or read back from a solution, must be the data's own node: data with blank nodes
+        goes through ``ox.parse``, which keeps their labels, and ``Store.extend``, which holds the lock.
+        The shapes graph is added in a named graph when a query reads it (``$shapesGraph``).
         """
-        if self._store is not None or self._loading is not None:
-            return
-        text, blank = self._ntriples()
-        if blank:
+        if self._worker is None:
+            text, blank = self._ntriples()
             store = ox.Store()
-            try:
-                store.extend(ox.parse(text, ox.RdfFormat.N_TRIPLES))
-            except SyntaxError as exc:
-                raise _unstorable(exc) from exc
-            self._loading = _Loading(store, None)
-        else:
-            self._loading = _Loading.start(text)
-
-    def store(self) -> ox.Store:
-        """The data (and, for ``$shapesGraph``, the shapes graph in a named graph) as a pyoxigraph store."""
-        if self._store is None:
-            self.start_store()
-            assert self._loading is not None
-            store = self._loading.wait()
+            if blank:
+                try:
+                    store.extend(ox.parse(text, ox.RdfFormat.N_TRIPLES))
+                except SyntaxError as exc:
+                    raise _unstorable(exc) from exc
+            shapes = None
             if any(c.shapes_graph for shape in self.model.shapes.values() for c in shape.sparql):
                 shapes = "".join(f"{_shape_nt(s)} {_shape_nt(p)} {_shape_nt(o)} <{SHAPES_GRAPH}> .\n"
-                                 for s, p, o in self.model.graph)
-                store.extend(ox.parse(shapes.encode("utf-8"), ox.RdfFormat.N_QUADS))
-            self._store = store
-        return self._store
+                                 for s, p, o in self.model.graph).encode("utf-8")
+            self._worker = _Worker(store, None if blank else text, shapes)
+        return self._worker
+
+    def close(self) -> None:
+        """Let the SHACL-SPARQL thread end (the store stays, for queries asked later)."""
+        if self._worker is not None:
+            self._worker.close()
+
+    def __del__(self) -> None:  # an engine dropped without validate(): its thread ends by itself
+        if self._worker is not None:
+            self._worker.close(wait=False)
 
     def _ntriples(self) -> tuple[bytes, bool]:
         """The data as N-Triples, and whether it holds a blank node."""
@@ -308,38 +333,83 @@ def _unstorable(exc: SyntaxError) -> Unsupported:
     return Unsupported(f"the data holds a term pyoxigraph cannot store, so SHACL-SPARQL cannot run on it: {exc}")
 
 
-class _Loading:
-    """A pyoxigraph store being loaded in a thread (``Store.load`` releases Python's lock while it works)."""
+class _Worker:
+    """One thread that loads a pyoxigraph store, then runs the queries handed to it, in order, keeping each answer
+    (the variable names and the solutions) until it is asked for. pyoxigraph releases Python's lock while it
+    loads and while it evaluates, so this work runs beside the Python that hands it queries."""
 
-    def __init__(self, store: ox.Store, thread: threading.Thread | None) -> None:
-        self.store, self.thread = store, thread
-        self.error: BaseException | None = None
+    def __init__(self, store: ox.Store, data: bytes | None, shapes: bytes | None) -> None:
+        self.store = store
+        self._data, self._shapes = data, shapes
+        self._failed: Exception | None = None
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._done: dict[Hashable, tuple[list[str], list[ox.QuerySolution]] | Exception] = {}
+        self._ready = threading.Condition()
+        self._open = True
+        self._thread = threading.Thread(target=self._run, name="cryokg-shacl-sparql", daemon=True)
+        self._thread.start()
 
-    @classmethod
-    def start(cls, text: bytes) -> _Loading:
-        loading = cls(ox.Store(), None)
+    def submit(self, key: Hashable, query: str, substitutions: dict | None = None) -> None:
+        if self._open:
+            self._jobs.put((key, query, substitutions))
+        else:  # asked after the thread ended: run it here, on the loaded store
+            self._done[key] = self._query(query, substitutions)
 
-        def load() -> None:
-            try:
-                loading.store.load(text, ox.RdfFormat.N_TRIPLES)
-            except BaseException as exc:  # re-raised by wait(), in the validating thread
-                loading.error = exc
+    def answer(self, key: Hashable) -> tuple[list[str], list[ox.QuerySolution]]:
+        with self._ready:
+            self._ready.wait_for(lambda: key in self._done)
+            found = self._done.pop(key)
+        if self._failed is not None:
+            if isinstance(self._failed, SyntaxError):
+                raise _unstorable(self._failed) from self._failed
+            raise self._failed
+        if isinstance(found, Exception):
+            raise found
+        return found
 
-        loading.thread = threading.Thread(target=load, name="cryokg-shacl-store", daemon=True)
-        loading.thread.start()
-        return loading
+    def close(self, *, wait: bool = True) -> None:
+        """End the thread; queries still waiting are dropped (nobody will ask for them)."""
+        if self._open:
+            self._open = False
+            self._jobs.put(None)
+            if wait:
+                self._thread.join()
 
-    def wait(self) -> ox.Store:
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-        if isinstance(self.error, SyntaxError):
-            raise _unstorable(self.error) from self.error
-        if self.error is not None:
-            raise self.error
-        return self.store
+    def _query(self, query: str, substitutions: dict | None) -> tuple[list[str], list[ox.QuerySolution]] | Exception:
+        if self._failed is not None:
+            return self._failed
+        try:
+            solutions = self.store.query(query, substitutions=substitutions) if substitutions \
+                else self.store.query(query)
+            return [v.value for v in solutions.variables], list(solutions)
+        except Exception as exc:  # handed to the thread that asks for the answer
+            return exc
+
+    def _run(self) -> None:
+        data, shapes, self._data, self._shapes = self._data, self._shapes, None, None
+        try:
+            if data is not None:
+                self.store.load(data, ox.RdfFormat.N_TRIPLES)
+            del data
+            if shapes is not None:
+                self.store.extend(ox.parse(shapes, ox.RdfFormat.N_QUADS))
+        except Exception as exc:  # every answer raises it
+            self._failed = exc
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            if not self._open:
+                continue
+            key, query, substitutions = job
+            found = self._query(query, substitutions)
+            with self._ready:
+                self._done[key] = found
+                self._ready.notify_all()
 
 
+_PENDING: list[dict[str, Node]] = []
+"""The answer of a per-node query handed to the worker and not read yet."""
 _NONE: tuple = ()
 _NO_RESULTS: list[RawResult] = []
 """Returned (never changed) when a shape has no result: most calls, so no list is made for them."""
