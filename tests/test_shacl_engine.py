@@ -294,6 +294,28 @@ def test_index_of_a_graph_sharing_its_store_holds_only_its_triples():
         == set(mine)
 
 
+def test_index_read_from_the_store_equals_the_graph(synthetic):
+    """The index read from rdflib's store dictionaries (the fast path) holds exactly the graph's triples, after
+    removals too (the store keeps emptied entries), with blank nodes and typed literals."""
+    from cryokg.check.shacl.index import _from_memory_store
+
+    graph = Graph()
+    for triple in synthetic:
+        graph.add(triple)
+    graph.add((BNode("x"), URIRef(EX + "p"), Literal("1", datatype=XSD.integer)))
+    graph.add((URIRef(EX + "a"), URIRef(EX + "p"), BNode("x")))
+    for s in sorted(set(graph.subjects()), key=str)[:20]:
+        graph.remove((s, None, None))
+    out = _from_memory_store(graph)
+    assert out is not None and DataIndex(graph).out == out
+    expected: dict = {}
+    for s, p, o in graph:
+        expected.setdefault(key_of(s), {}).setdefault(str(p), set()).add(key_of(o))
+    assert {s: {p: set(os) for p, os in by.items()} for s, by in out.items()} == expected
+    keys = [k for s, by in out.items() for k in (s, *(o for os in by.values() for o in os))]
+    assert {type(k) for k in keys} == {str, Literal}  # plain strings, not rdflib IRIs (slow to hash)
+
+
 def test_engine_compiles_the_project_shapes(project_shapes):
     model = compile_shapes(project_shapes)
     assert len(model.targeted) >= 40

@@ -63,14 +63,18 @@ class Engine:
         self._typed_strings: dict[ox.Literal, Literal] = {}
 
     def validate(self) -> list[RawResult]:
-        """Every result: the Core constraints of every focus node first, then the SHACL-SPARQL constraints. Each
-        SHACL-SPARQL query is handed to a thread (:class:`_Worker`) when the Core pass reaches its focus node, so
-        the store is loaded and the queries run while the Core constraints are checked."""
+        """Every result: the Core constraints of every focus node first, then the SHACL-SPARQL constraints. When
+        some focus node has a SHACL-SPARQL constraint, a thread (:class:`_Worker`) starts loading the store at
+        once, and each query is handed to it when the Core pass reaches its focus node, so the store is loaded
+        and the queries run while the Core constraints are checked."""
         results: list[RawResult] = []
         deferred: list[tuple[Shape, SparqlConstraint, Key]] = []
         try:
-            for shape in self.model.targeted:
-                for focus in self.focus_nodes(shape):
+            targets = [(shape, self.focus_nodes(shape)) for shape in self.model.targeted]
+            if any(nodes and _has_sparql(shape) for shape, nodes in targets):
+                self._sparql_worker()
+            for shape, nodes in targets:
+                for focus in nodes:
                     found = self._results(shape, focus, deferred)
                     if found:
                         results.extend(found)
@@ -326,6 +330,11 @@ class Engine:
             if found is not None:
                 return found
         return rdflib_term(term)
+
+
+def _has_sparql(shape: Shape) -> bool:
+    """Whether *shape*, or a property shape in it, has a SHACL-SPARQL constraint."""
+    return bool(shape.sparql) or any(_has_sparql(p) for p in shape.properties)
 
 
 def _unstorable(exc: SyntaxError) -> Unsupported:
