@@ -70,11 +70,10 @@ class Engine:
         results: list[RawResult] = []
         deferred: list[tuple[Shape, SparqlConstraint, Key]] = []
         try:
-            targets = [(shape, self.focus_nodes(shape)) for shape in self.model.targeted]
-            if any(nodes and _has_sparql(shape) for shape, nodes in targets):
+            if any(_has_sparql(shape) and self.focus_nodes(shape) for shape in self.model.targeted):
                 self._sparql_worker()
-            for shape, nodes in targets:
-                for focus in nodes:
+            for shape in self.model.targeted:
+                for focus in self.focus_nodes(shape):
                     found = self._results(shape, focus, deferred)
                     if found:
                         results.extend(found)
@@ -248,31 +247,27 @@ class Engine:
 
     def _sparql_worker(self) -> _Worker:
         """The thread that loads the pyoxigraph store the SHACL-SPARQL constraints run on, then runs them (started
-        on the first query).
+        on the first query, or by :meth:`validate` before the Core pass).
 
         The index is written out as N-Triples text and parsed by pyoxigraph: creating a ``Quad`` object per
         triple in Python took twice as long at 1 M triples (6.3 s against 1.3 s of text and 3.0 s of loading).
         ``Store.load`` parses and indexes that text without Python's lock, and so does each step of a query's
-        evaluation, so both run beside the Core constraints: at 100 k triples the load took 0.17 s alone and
-        added 0.01 s to 0.14 s of Python work run beside it (the benchmark's SHACL row, cryokg against Jena
-        warm, is the one this serves). ``load`` gives blank nodes new labels, though, and a blank focus node
-        pre-bound as ``$this``, or read back from a solution, must be the data's own node: data with blank nodes
-        goes through ``ox.parse``, which keeps their labels, and ``Store.extend``, which holds the lock.
+        evaluation, so both run beside the Python work: at 100 k triples the load took 0.17 s alone and added
+        0.01 s to 0.14 s of Python work run beside it. The text is handed over in chunks as it is written, so
+        loading starts after the first chunk, not after all of it (the benchmark's SHACL row, cryokg against
+        Jena warm, is the one this serves). ``load`` gives blank nodes new labels, though, and a blank focus node
+        pre-bound as ``$this``, or read back from a solution, must be the data's own node: a chunk with blank
+        nodes goes through ``ox.parse``, which keeps their labels, and ``Store.extend``.
         The shapes graph is added in a named graph when a query reads it (``$shapesGraph``).
         """
         if self._worker is None:
-            text, blank = self._ntriples()
-            store = ox.Store()
-            if blank:
-                try:
-                    store.extend(ox.parse(text, ox.RdfFormat.N_TRIPLES))
-                except SyntaxError as exc:
-                    raise _unstorable(exc) from exc
-            shapes = None
+            worker = self._worker = _Worker()
+            for chunk, blank in self._ntriples():
+                worker.load(chunk, ox.RdfFormat.N_TRIPLES, keep_blank_labels=blank)
             if any(c.shapes_graph for shape in self.model.shapes.values() for c in shape.sparql):
                 shapes = "".join(f"{_shape_nt(s)} {_shape_nt(p)} {_shape_nt(o)} <{SHAPES_GRAPH}> .\n"
-                                 for s, p, o in self.model.graph).encode("utf-8")
-            self._worker = _Worker(store, None if blank else text, shapes)
+                                 for s, p, o in self.model.graph)
+                worker.load(shapes.encode("utf-8"), ox.RdfFormat.N_QUADS, keep_blank_labels=True)
         return self._worker
 
     def close(self) -> None:
@@ -284,36 +279,50 @@ class Engine:
         if self._worker is not None:
             self._worker.close(wait=False)
 
-    def _ntriples(self) -> tuple[bytes, bool]:
-        """The data as N-Triples, and whether it holds a blank node."""
+    def _ntriples(self, chunk: int = 20_000) -> Iterator[tuple[bytes, bool]]:
+        """The data as N-Triples, in pieces of about *chunk* triples, each with whether it holds a blank node."""
         lines: list[str] = []
         blank = False
-        nt = self._nt
+        nt, unsafe = self._nt, _IRI_UNSAFE.search
+        predicates: dict[str, str] = {}
         for s, by_predicate in self.index.out.items():
             subject = nt(s)
-            blank = blank or subject[0] == "_"
+            if subject[0] == "_":
+                blank = True
             for p, objects in by_predicate.items():
-                head = f"{subject} <{p}> "
+                predicate = predicates.get(p)
+                if predicate is None:
+                    predicate = predicates[p] = nt(p)
+                head = f"{subject} {predicate} "
                 for o in objects:
+                    if type(o) is str and o[0] != "_" and unsafe(o) is None:  # a plain IRI (blank: "_:" + label)
+                        lines.append(f"{head}<{o}> .\n")
+                        continue
                     obj = nt(o)
-                    blank = blank or obj[0] == "_"
+                    if obj[0] == "_":
+                        blank = True
                     lines.append(f"{head}{obj} .\n")
-        return "".join(lines).encode("utf-8"), blank
+            if len(lines) >= chunk:
+                yield "".join(lines).encode("utf-8"), blank
+                lines, blank = [], False
+        if lines:
+            yield "".join(lines).encode("utf-8"), blank
 
     def _nt(self, key: Key) -> str:
-        """*key* as an N-Triples term (IRIs and blank node labels as the data graph has them)."""
+        """*key* as an N-Triples term: IRIs and blank node labels as the data graph has them, written so that no
+        term can end early (rdflib accepts an IRI with a space or a ``>``; written as is, it could add triples
+        of its own to the text). Such IRI characters are written as ``\\uXXXX`` escapes, which pyoxigraph's
+        lenient parser turns back into the same IRI; a blank node label that N-Triples cannot hold is refused."""
         if type(key) is str:
-            return key if key.startswith("_:") else f"<{key}>"
-        text = str(key)
-        if "\\" in text or '"' in text or "\n" in text or "\r" in text:
-            text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-        if key.language:
-            return f'"{text}"@{key.language}'
-        if key.datatype is None:
-            return f'"{text}"'
-        if str.__eq__(key.datatype, _XSD_STRING):
+            if key.startswith("_:"):
+                if _BLANK_LABEL(key, 2) is None:
+                    raise Unsupported(f"the data has a blank node labelled {key[2:]!r}, which the store for "
+                                      "SHACL-SPARQL cannot hold under the same label")
+                return key
+            return f"<{_iri_text(key)}>"
+        if key.datatype is not None and not key.language and str.__eq__(key.datatype, _XSD_STRING):
             self._ox(key)  # remembers it: it comes back from pyoxigraph as a plain literal
-        return f'"{text}"^^<{key.datatype}>'
+        return _literal_text(key, _iri_text)
 
     def _ox(self, key: Key):
         if type(key) is str:
@@ -345,11 +354,10 @@ def _unstorable(exc: SyntaxError) -> Unsupported:
 class _Worker:
     """One thread that loads a pyoxigraph store, then runs the queries handed to it, in order, keeping each answer
     (the variable names and the solutions) until it is asked for. pyoxigraph releases Python's lock while it
-    loads and while it evaluates, so this work runs beside the Python that hands it queries."""
+    loads and while it evaluates, so this work runs beside the Python that hands it work."""
 
-    def __init__(self, store: ox.Store, data: bytes | None, shapes: bytes | None) -> None:
-        self.store = store
-        self._data, self._shapes = data, shapes
+    def __init__(self) -> None:
+        self.store = ox.Store()
         self._failed: Exception | None = None
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._done: dict[Hashable, tuple[list[str], list[ox.QuerySolution]] | Exception] = {}
@@ -357,6 +365,10 @@ class _Worker:
         self._open = True
         self._thread = threading.Thread(target=self._run, name="cryokg-shacl-sparql", daemon=True)
         self._thread.start()
+
+    def load(self, data: bytes, fmt: ox.RdfFormat, *, keep_blank_labels: bool) -> None:
+        """Add *data* to the store (queued before every query handed over later)."""
+        self._jobs.put((None, data, (fmt, keep_blank_labels)))
 
     def submit(self, key: Hashable, query: str, substitutions: dict | None = None) -> None:
         if self._open:
@@ -394,24 +406,30 @@ class _Worker:
         except Exception as exc:  # handed to the thread that asks for the answer
             return exc
 
-    def _run(self) -> None:
-        data, shapes, self._data, self._shapes = self._data, self._shapes, None, None
+    def _load(self, data: bytes, fmt: ox.RdfFormat, keep_blank_labels: bool) -> None:
+        if self._failed is not None:
+            return
         try:
-            if data is not None:
-                self.store.load(data, ox.RdfFormat.N_TRIPLES)
-            del data
-            if shapes is not None:
-                self.store.extend(ox.parse(shapes, ox.RdfFormat.N_QUADS))
+            # Lenient: the text is ours (see Engine._nt), and IRIs rdflib accepts (a space, written \u0020) load.
+            if keep_blank_labels:  # ox.parse keeps blank node labels; Store.load renames them
+                self.store.extend(ox.parse(data, fmt, lenient=True))
+            else:
+                self.store.load(data, fmt, lenient=True)
         except Exception as exc:  # every answer raises it
             self._failed = exc
+
+    def _run(self) -> None:
         while True:
             job = self._jobs.get()
             if job is None:
                 return
+            key, text, options = job
+            if key is None:
+                self._load(text, *options)
+                continue
             if not self._open:
                 continue
-            key, query, substitutions = job
-            found = self._query(query, substitutions)
+            found = self._query(text, options)
             with self._ready:
                 self._done[key] = found
                 self._ready.notify_all()
@@ -424,31 +442,50 @@ _NO_RESULTS: list[RawResult] = []
 """Returned (never changed) when a shape has no result: most calls, so no list is made for them."""
 _XSD_STRING = str(XSD.string)
 _IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_BLANK_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?\Z").match
+"""A blank node label that N-Triples writes as it is (an ASCII subset of its BLANK_NODE_LABEL)."""
+
+
+def _iri_text(iri: str) -> str:
+    """*iri* for N-Triples' ``<...>``, the characters it cannot hold as ``\\uXXXX`` (read back by the lenient
+    parser, which does not check IRI syntax)."""
+    if _IRI_UNSAFE.search(iri) is None:
+        return iri
+    return _IRI_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04X}", iri)
 
 
 def _sparql_term(key: Key) -> str | None:
-    """*key* in SPARQL syntax, to substitute for a pre-bound variable; ``None`` for a blank node (or an IRI that
-    SPARQL cannot write)."""
+    """*key* in SPARQL syntax, to substitute for a pre-bound variable; ``None`` for a blank node, or an IRI (or a
+    literal's datatype IRI) that SPARQL cannot write."""
     if type(key) is str:
         if key.startswith("_:") or _IRI_UNSAFE.search(key):
             return None
         return f"<{key}>"
-    text = str(key).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    if key.language:
-        return f'"{text}"@{key.language}'
-    if key.datatype is not None:
-        return f'"{text}"^^<{key.datatype}>'
+    if key.datatype is not None and not key.language and _IRI_UNSAFE.search(str(key.datatype)):
+        return None
+    return _literal_text(key, str)
+
+
+def _literal_text(literal: Literal, iri) -> str:
+    """*literal* as an N-Triples or SPARQL literal (the same syntax), its datatype IRI written by *iri*."""
+    text = str(literal)
+    if "\\" in text or '"' in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    if literal.language:
+        return f'"{text}"@{literal.language}'
+    if literal.datatype is not None:
+        return f'"{text}"^^<{iri(str(literal.datatype))}>'
     return f'"{text}"'
 
 
 def _shape_nt(term: Node) -> str:
-    """A shapes-graph term in N-Triples; its blank nodes get labels of their own (``s`` + id), apart from the
-    data's."""
+    """A shapes-graph term in N-Quads; its blank nodes get labels of their own (``s`` + the id's bytes in hex),
+    apart from the data's and safe whatever the id."""
     if isinstance(term, BNode):
-        return f"_:s{term}"
+        return f"_:s{str(term).encode('utf-8').hex()}"
     if isinstance(term, Literal):
-        return _sparql_term(term)  # type: ignore[return-value]
-    return f"<{term}>"
+        return _literal_text(term, _iri_text)
+    return f"<{_iri_text(str(term))}>"
 
 
 _ZERO_LENGTH = re.compile(r"[^\s{(]\s*[*?](?![A-Za-z_0-9])").search
