@@ -31,6 +31,10 @@ from cryokg.rdf.parsing import oxigraph_term, rdflib_term
 __all__ = ["Engine", "RawResult", "report_graph"]
 
 
+_UNKNOWN = object()
+"""A focus node's index entry not looked up yet."""
+
+
 @dataclass(frozen=True)
 class RawResult:
     """One validation result, with the shapes-graph nodes a SHACL report names."""
@@ -105,24 +109,29 @@ class Engine:
             known = self._conforms[key] = not self._violates(shape, node)
         return known
 
-    def _values(self, shape: Shape, focus: Key) -> Sequence[Key]:
+    def _values(self, shape: Shape, focus: Key, row: object = _UNKNOWN) -> Sequence[Key]:
         """The value nodes of *shape* for *focus*: the focus node itself for a node shape. A plain predicate path
-        (most property shapes) is one look-up, inlined: the values are the index's own list, never changed."""
+        (most property shapes) is one look-up in *row* (the focus node's entry in the index, when the caller has
+        it: a node shape looks its focus node up once for all its property shapes), an inverse one one look-up
+        too; the values are then the index's own list, never changed (and without duplicates)."""
         predicate = shape.predicate
         if predicate is not None:
-            by_predicate = self._out.get(focus)
-            return by_predicate.get(predicate, _NONE) if by_predicate is not None else _NONE
+            if row is _UNKNOWN:
+                row = self._out.get(focus)
+            return row.get(predicate, _NONE) if row is not None else _NONE  # type: ignore[attr-defined]
+        if shape.inverse_predicate is not None:
+            return self.index.inverse(shape.inverse_predicate).get(focus, _NONE)
         if shape.path is None:
             return (focus,)
         return self.index.values(focus, shape.path)
 
-    def _results(self, shape: Shape, focus: Key, deferred: list[tuple[Shape, SparqlConstraint, Key]]
-                 ) -> list[RawResult]:
+    def _results(self, shape: Shape, focus: Key, deferred: list[tuple[Shape, SparqlConstraint, Key]],
+                 row: object = _UNKNOWN) -> list[RawResult]:
         """The Core results of *shape* for one focus node; its SHACL-SPARQL constraints (and those of the property
         shapes it holds) are listed in *deferred* to run later."""
         if shape.deactivated:
             return _NO_RESULTS
-        values = self._values(shape, focus)
+        values = self._values(shape, focus, row)
         results = _NO_RESULTS
         for check in shape.checks:
             findings = check(self, focus, values)
@@ -140,31 +149,35 @@ class Engine:
         for constraint in shape.sparql:
             self.request(constraint, focus)
             deferred.append((shape, constraint, focus))
-        for prop in shape.properties:  # a property shape's own property shapes apply to each of its value nodes
-            for value in values:
-                found = self._results(prop, value, deferred)
-                if found:
-                    if results is _NO_RESULTS:
-                        results = []
-                    results.extend(found)
+        if shape.properties:  # a property shape's own property shapes apply to each of its value nodes
+            row = self._out.get(focus) if shape.path is None else _UNKNOWN
+            for prop in shape.properties:
+                for value in values:
+                    found = self._results(prop, value, deferred, row)
+                    if found:
+                        if results is _NO_RESULTS:
+                            results = []
+                        results.extend(found)
         return results
 
-    def _violates(self, shape: Shape, focus: Key) -> bool:
+    def _violates(self, shape: Shape, focus: Key, row: object = _UNKNOWN) -> bool:
         """Whether *shape* has any result for *focus*: :meth:`_results` that stops at the first finding and builds
         no result (``sh:node``, ``sh:or``, qualified value shapes ask this of many nodes)."""
         if shape.deactivated:
             return False
-        values = self._values(shape, focus)
+        values = self._values(shape, focus, row)
         for check in shape.checks:
             if check(self, focus, values):
                 return True
         for constraint in shape.sparql:
             if next(self._sparql(shape, constraint, focus), None) is not None:
                 return True
-        for prop in shape.properties:
-            for value in values:
-                if self._violates(prop, value):
-                    return True
+        if shape.properties:
+            row = self._out.get(focus) if shape.path is None else _UNKNOWN
+            for prop in shape.properties:
+                for value in values:
+                    if self._violates(prop, value, row):
+                        return True
         return False
 
     # --- SHACL-SPARQL -------------------------------------------------------------------------------------------

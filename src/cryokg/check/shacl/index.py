@@ -107,6 +107,7 @@ class DataIndex:
             for s, by_predicate in subject_table(graph).items()}
         self._inverse: dict[Key, dict[Key, list[Key]]] = {}
         self._subs: dict[Key, frozenset[Key]] = {}
+        self._instance_sets: dict[Key, frozenset[Key]] = {}
 
     def objects(self, subject: Key, predicate: str) -> Sequence[Key]:
         return self.out.get(subject, {}).get(predicate, _EMPTY)
@@ -153,6 +154,16 @@ class DataIndex:
         found = self._subs.get(cls)
         if found is None:
             found = self._subs[cls] = self._closure(cls, lambda c: self.subjects(_SUBCLASS, c))
+        return found
+
+    def instance_set(self, cls: Key) -> frozenset[Key]:
+        """Every SHACL instance of *cls*: the subjects of ``rdf:type`` *cls* or one of its subclasses (made once
+        per class)."""
+        found = self._instance_sets.get(cls)
+        if found is None:
+            types = self.inverse(_TYPE)
+            found = self._instance_sets[cls] = frozenset(
+                s for sub in self.subclasses(cls) for s in types.get(sub, _EMPTY))
         return found
 
     def instances(self, cls: Key) -> list[Key]:

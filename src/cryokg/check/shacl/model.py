@@ -70,6 +70,8 @@ class Shape:
     path_node: Node | None = None
     predicate: str | None = None
     """The IRI of *path* when it is a plain predicate (what most property shapes have): one look-up."""
+    inverse_predicate: str | None = None
+    """The IRI of *path* when it is the inverse of a plain predicate: one look-up too."""
     severity: URIRef = SH.Violation
     messages: tuple[Literal, ...] = ()
     deactivated: bool = False
@@ -201,6 +203,8 @@ class _Compiler:
         )
         if shape.path is not None and shape.path[0] == "pred":
             shape.predicate = shape.path[1]  # type: ignore[assignment]
+        elif shape.path is not None and shape.path[0] == "inv" and shape.path[1][0] == "pred":  # type: ignore[index]
+            shape.inverse_predicate = shape.path[1][1]  # type: ignore[index]
         shape.checks = list(self.checks(node, property_shape=path_node is not None))
         for constraint in sorted(g.objects(node, SH.sparql), key=str):
             compiled = self.sparql(constraint, shape)
@@ -380,25 +384,15 @@ def path_sparql(path: Path) -> str:
 
 
 def _class(cls: Node) -> Check:
-    """A SHACL instance of *cls*: a type of the node is *cls* or one of its ``rdfs:subClassOf*`` subclasses (the
-    set is made once per class, so each value is one set test)."""
+    """A SHACL instance of *cls*: a type of the node is *cls* or one of its ``rdfs:subClassOf*`` subclasses. The
+    instances of a class are gathered once (:meth:`~cryokg.check.shacl.index.DataIndex.instance_set`), so each
+    value is one set test (a literal is never an instance)."""
     def check(engine, _focus, values):
-        index = engine.index
-        subclasses = index.subclasses(cls)
-        out = index.out
-        failed = []
-        for v in values:
-            if type(v) is str:  # IRIs and blank nodes; a literal is never an instance
-                by_predicate = out.get(v)
-                types = by_predicate.get(_RDF_TYPE) if by_predicate is not None else None
-                if types and not subclasses.isdisjoint(types):
-                    continue
-            failed.append((v, _CLASS))
-        return failed
+        instances = engine.index.instance_set(cls)
+        return [(v, _CLASS) for v in values if type(v) is not str or v not in instances]
     return check
 
 
-_RDF_TYPE = str(RDF.type)
 
 
 def _datatype(datatype: Node) -> Check:
