@@ -8,6 +8,13 @@ pre-bound by writing the focus node into the query (:func:`cryokg.check.shacl.sp
 ``substitutions`` bind only at the top of the query, which is not SHACL's pre-binding), or, where that gives
 the same answer, one query for all focus nodes; the rows are read the way pyshacl reads them, so messages and
 values come out the same.
+
+The store is loaded, and the queries run, in a thread of their own (:class:`_Worker`) while the Core constraints
+are checked: pyoxigraph parses, indexes and evaluates without Python's lock, so on two cores that work mostly
+hides behind the Core pass. That is what brought the benchmark's SHACL row (``scripts/bench.py --sections
+shacl``, cryokg against Apache Jena warm on the same synthetic graph) under Jena's time; the numbers are in
+``docs/benchmarks.md``. Results come out in the same order whatever the thread does: Core results first, then
+the SHACL-SPARQL ones in the order their focus nodes were reached.
 """
 
 from __future__ import annotations
