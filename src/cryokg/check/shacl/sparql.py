@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["PREBOUND", "Token", "batchable", "forbidden", "prebind", "tokens", "uses"]
 
@@ -196,10 +197,24 @@ def prebind(query: str, values: dict[str, str]) -> str:
     solutions still carry it (pre-binding joins the bindings into the results); a sub-select projects it under
     a fresh name instead, which joins with nothing (the outer query no longer has the variable);
     ``bound($this)`` becomes ``(true)``; in ``GROUP BY`` / ``ORDER BY`` the value is parenthesised; everywhere
-    else the value replaces the variable.
+    else the value replaces the variable. Where the edits go is worked out once per query text and set of
+    names (:func:`_prebind_plan`): a non-batchable constraint is pre-bound once per focus node.
     """
+    parts = _prebind_plan(query, frozenset(values))
+    out = []
+    for text, (name, form) in parts:
+        out.append(text)
+        if name:
+            out.append(form.format(value=values[name]))
+    return "".join(out)
+
+
+@lru_cache(maxsize=256)
+def _prebind_plan(query: str, names: frozenset[str]) -> tuple[tuple[str, tuple[str, str]], ...]:
+    """*query* cut where :func:`prebind` writes values: (text before, (variable name, form)) pieces, the form a
+    format string with ``{value}``; the last piece has no name."""
     toks = tokens(query)
-    edits: list[tuple[int, int, str]] = []
+    edits: list[tuple[int, int, str, str]] = []
     projection: dict[int, bool] = {}  # token index -> projected by the query's own SELECT (not a sub-select)
     first = True
     for i, t in enumerate(toks):
@@ -219,20 +234,26 @@ def prebind(query: str, values: dict[str, str]) -> str:
             clause = t.upper
         elif t.text in ("{", "}"):
             clause = ""
-        if t.kind != "var" or t.text[1:] not in values:
+        if t.kind != "var" or t.text[1:] not in names:
             continue
-        name, value = t.text[1:], values[t.text[1:]]
+        name = t.text[1:]
         if i in projection:
             alias = name if projection[i] else f"cryokg_prebound_{name}_{i}"
-            edits.append((t.start, t.end, f"({value} AS ?{alias})"))
+            edits.append((t.start, t.end, name, f"({{value}} AS ?{alias})"))
         elif (i >= 2 and toks[i - 2].upper == "BOUND" and toks[i - 1].text == "("
               and i + 1 < len(toks) and toks[i + 1].text == ")"):
-            edits.append((toks[i - 2].start, toks[i + 1].end, "(true)"))
+            edits.append((toks[i - 2].start, toks[i + 1].end, "", "(true)"))
         elif clause in ("GROUP", "ORDER"):
-            edits.append((t.start, t.end, f"({value})"))
+            edits.append((t.start, t.end, name, "({value})"))
         else:
-            edits.append((t.start, t.end, value))
-    out = query
-    for start, end, text in sorted(edits, reverse=True):
-        out = out[:start] + text + out[end:]
-    return out
+            edits.append((t.start, t.end, name, "{value}"))
+    parts: list[tuple[str, tuple[str, str]]] = []
+    done = 0
+    for start, end, name, form in sorted(edits):
+        if name:
+            parts.append((query[done:start], (name, form)))
+        else:
+            parts.append((query[done:start] + form, ("", "")))
+        done = end
+    parts.append((query[done:], ("", "")))
+    return tuple(parts)
