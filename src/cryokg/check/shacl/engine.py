@@ -96,17 +96,19 @@ class Engine:
 
     def focus_nodes(self, shape: Shape) -> list[Key]:
         index = self.index
-        found: dict[Key, None] = {}
+        found: list[list[Key]] = []  # each without duplicates
         for kind, value in shape.targets:
             if kind == SH.targetClass:
-                found.update(dict.fromkeys(index.instances(value)))
+                found.append(index.instances(value))
             elif kind == SH.targetNode:
-                found[value] = None
+                found.append([value])
             elif kind == SH.targetSubjectsOf:
-                found.update(dict.fromkeys(index.subjects_of(value)))
+                found.append(index.subjects_of(value))
             else:
-                found.update(dict.fromkeys(index.objects_of(value)))
-        return list(found)
+                found.append(index.objects_of(value))
+        if len(found) == 1:
+            return found[0]
+        return list(dict.fromkeys(node for nodes in found for node in nodes))
 
     def conforms(self, shape: Shape, node: Key) -> bool:
         """Whether *node* conforms to *shape* (no result of any severity), remembered per (shape, node)."""

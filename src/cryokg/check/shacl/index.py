@@ -167,8 +167,12 @@ class DataIndex:
         return found
 
     def instances(self, cls: Key) -> list[Key]:
+        """The SHACL instances of *cls*, each once, in index order."""
         types = self.inverse(_TYPE)
-        return _distinct(s for sub in self.subclasses(cls) for s in types.get(sub, _EMPTY))
+        subclasses = self.subclasses(cls)
+        if len(subclasses) == 1:  # the subjects of one (rdf:type, class) pair are distinct already
+            return list(types.get(cls, _EMPTY))
+        return _distinct(s for sub in subclasses for s in types.get(sub, _EMPTY))
 
     # --- paths --------------------------------------------------------------------------------------------------
 

@@ -398,28 +398,28 @@ def _class(cls: Node) -> Check:
 def _datatype(datatype: Node) -> Check:
     """pyshacl's datatype test: the literal has the datatype, and rdflib could read it as a value of that type
     (an ill-typed ``"abc"^^xsd:integer`` fails); plain strings pass ``xsd:string``, tagged ones
-    ``rdf:langString``."""
+    ``rdf:langString``. What a literal of another datatype needs is chosen once, here, not per value."""
     rule = str(datatype)
     expected = _PYTHON_TYPES.get(rule)
-
-    def matches(v: Node) -> bool:
-        if not is_literal(v):
-            return False
-        vd = v.datatype
-        if vd is not None and str.__eq__(vd, rule):
-            return getattr(v, "ill_typed", None) is not True and (expected is None or isinstance(v.value, expected))
-        if rule == _RDFS_LITERAL:
-            return True
-        if rule == _RDFS_DATATYPE:
-            return vd is not None
-        if rule == _XSD_STRING:
-            return vd is None and v.language is None and isinstance(v.value, _STRING_VALUE)
-        if rule == _LANG_STRING:
-            return bool(v.language) and isinstance(v.value, _STRING_VALUE)
-        return False
+    otherwise: Callable[[Literal, Node | None], bool] | None = {
+        _RDFS_LITERAL: lambda _v, _vd: True,
+        _RDFS_DATATYPE: lambda _v, vd: vd is not None,
+        _XSD_STRING: lambda v, vd: vd is None and v.language is None and isinstance(v.value, _STRING_VALUE),
+        _LANG_STRING: lambda v, _vd: bool(v.language) and isinstance(v.value, _STRING_VALUE),
+    }.get(rule)
 
     def check(_engine, _focus, values):
-        return [(v, _DATATYPE) for v in values if not matches(v)]
+        failed = []
+        for v in values:
+            if type(v) is not str:  # a literal (IRIs and blank nodes are keyed by plain strings)
+                vd = v.datatype
+                if vd is not None and str.__eq__(vd, rule):
+                    if getattr(v, "ill_typed", None) is not True and (expected is None or isinstance(v.value, expected)):
+                        continue
+                elif otherwise is not None and otherwise(v, vd):
+                    continue
+            failed.append((v, _DATATYPE))
+        return failed
     return check
 
 
