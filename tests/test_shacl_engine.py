@@ -509,3 +509,30 @@ def test_sparql_answers_after_validation_and_without_it(project_shapes, syntheti
         assert engine.sparql_rows(constraint, focus) == fresh.sparql_rows(constraint, focus) != []
         # the same query, never asked during validation: it runs in the caller's thread, the worker has ended
         assert per_node.sparql_rows(again[constraint.node], focus) == fresh.sparql_rows(constraint, focus)
+
+
+def test_per_node_queries_wait_a_bounded_number_at_a_time(project_shapes, synthetic, monkeypatch):
+    """Per-node SHACL-SPARQL queries are handed to the worker at most _AHEAD at a time (a shape with a million
+    focus nodes must not queue a million queries); with a small bound the answers are the same."""
+    from cryokg.check.shacl import engine as engine_module
+
+    model = compile_shapes(project_shapes)
+    graph = Graph()
+    for triple in synthetic:
+        graph.add(triple)
+    for rule in sorted(graph.subjects(RDF.type, URIRef(CRYO + "BundlingRule")))[:3]:
+        graph.remove((rule, URIRef(CRYO + "notReportedWith"), None))
+    key = lambda r: (str(r.shape.node), str(r.focus), str(r.value), tuple(map(str, r.messages)))  # noqa: E731
+    expected = sorted(map(key, Engine(model, graph).validate()))
+    monkeypatch.setattr(engine_module, "_AHEAD", 1)
+    most = []
+    submit = engine_module._Worker.submit
+
+    def counting(self, key, query, substitutions=None):
+        most.append(len(per_node._pending))
+        return submit(self, key, query, substitutions)
+
+    monkeypatch.setattr(engine_module._Worker, "submit", counting)
+    per_node = Engine(model, graph, batch_sparql=False)
+    assert sorted(map(key, per_node.validate())) == expected
+    assert len(most) >= 5 and max(most) == 0  # never a second query handed over before the first is read

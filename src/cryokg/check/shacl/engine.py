@@ -65,12 +65,14 @@ class Engine:
     def __init__(self, model: ShapesModel, data: Graph, *, batch_sparql: bool = True) -> None:
         self.model = model
         self.batch_sparql = batch_sparql
-        self._batches: dict[Hashable, dict[Key, list[dict[str, Node]]]] = {}
+        self._batches: dict[Hashable, dict[Key, list[dict[str, Node]]] | None] = {}
+        """The rows of each batched query per focus node (``None``: handed to the worker, not read yet)."""
+        self._pending: set[Hashable] = set()
+        """Per-node queries handed to the worker whose answers have not been read."""
         self.index = DataIndex(data)
         self._out = self.index.out
         self._conforms: dict[tuple[int, Key], bool] = {}
         self._worker: _Worker | None = None
-        self._answers: dict[Hashable, list[dict[str, Node]]] = {}
         self._typed_strings: dict[ox.Literal, Literal] = {}
 
     def validate(self) -> list[RawResult]:
@@ -88,8 +90,10 @@ class Engine:
                     found = self._results(shape, focus, deferred)
                     if found:
                         results.extend(found)
-            for shape, constraint, focus in deferred:
+            for i, (shape, constraint, focus) in enumerate(deferred):
                 results.extend(self._sparql(shape, constraint, focus))
+                if i + _AHEAD < len(deferred):  # keep the worker _AHEAD queries ahead of the answers read
+                    self.request(*deferred[i + _AHEAD][1:])
         finally:
             self.close()
         return results
@@ -192,7 +196,9 @@ class Engine:
     # --- SHACL-SPARQL -------------------------------------------------------------------------------------------
 
     def request(self, constraint: SparqlConstraint, focus: Key) -> Hashable:
-        """Hand the query that answers *constraint* for *focus* to the worker (once), and return its key.
+        """Hand the query that answers *constraint* for *focus* to the worker, unless it is there already or
+        :data:`_AHEAD` per-node answers wait to be read (then :meth:`sparql_rows` hands it over when it needs it,
+        so a shape with a million focus nodes does not queue a million queries); return its key.
 
         A batchable query (:func:`cryokg.check.shacl.sparql.batchable`) runs once, with ``$this`` free, and each
         focus node takes its own rows; a focus node that is not a subject of the data keeps the per-node query
@@ -203,12 +209,15 @@ class Engine:
         if constraint.batch and self.batch_sparql and (focus in self._out or not _ZERO_LENGTH(constraint.query)):
             key: Hashable = ("batch", id(constraint))
             if key not in self._batches:
-                self._batches[key] = {}
+                self._batches[key] = None
                 self._sparql_worker().submit(key, constraint.query)
             return key
         key = (id(constraint), focus)
-        if key in self._answers:
-            return key
+        if key not in self._pending and len(self._pending) < _AHEAD:
+            self._submit(key, constraint, focus)
+        return key
+
+    def _submit(self, key: Hashable, constraint: SparqlConstraint, focus: Key) -> None:
         text = _sparql_term(focus)
         if text is not None:
             self._sparql_worker().submit(key, prebind(constraint.query, {"this": text}))
@@ -217,25 +226,24 @@ class Engine:
         else:
             raise Unsupported(f"SPARQL constraint {constraint.node} needs $this pre-bound to the blank node {focus}, "
                               "which has no SPARQL syntax to substitute")
-        self._answers[key] = _PENDING
-        return key
+        self._pending.add(key)
 
     def sparql_rows(self, constraint: SparqlConstraint, focus: Key) -> list[dict[str, Node]]:
         """The solutions of *constraint* with ``$this`` = *focus*, as dictionaries of rdflib terms."""
         key = self.request(constraint, focus)
-        rows = self._batches.get(key)
-        if rows is not None:
-            if not rows and key not in self._answers:  # the answer is read once, into rows per focus node
-                self._answers[key] = []
+        if key in self._batches:
+            rows = self._batches[key]
+            if rows is None:  # the answer is read once, into rows per focus node
+                rows = self._batches[key] = {}
                 for solution in self._solutions(*self._sparql_worker().answer(key)):
                     this = solution.get("this")
                     if this is not None:
                         rows.setdefault(key_of(this), []).append(solution)
             return rows.get(focus, [])
-        answer = self._answers[key]
-        if answer is _PENDING:
-            answer = self._answers[key] = self._solutions(*self._sparql_worker().answer(key))
-        return answer
+        if key not in self._pending:
+            self._submit(key, constraint, focus)
+        self._pending.discard(key)
+        return self._solutions(*self._sparql_worker().answer(key))
 
     def _solutions(self, names: list[str], solutions: list[ox.QuerySolution]) -> list[dict[str, Node]]:
         return [{name: self._rd(solution[name]) for name in names if solution[name] is not None}
@@ -457,8 +465,8 @@ class _Worker:
                 self._ready.notify_all()
 
 
-_PENDING: list[dict[str, Node]] = []
-"""The answer of a per-node query handed to the worker and not read yet."""
+_AHEAD = 1024
+"""How many per-node SHACL-SPARQL queries may wait in the worker's queue (or their answers, to be read)."""
 _NONE: tuple = ()
 _NO_RESULTS: list[RawResult] = []
 """Returned (never changed) when a shape has no result: most calls, so no list is made for them."""
