@@ -24,6 +24,7 @@ import re
 import threading
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -165,8 +166,8 @@ class Engine:
         if shape.properties:  # a property shape's own property shapes apply to each of its value nodes
             row = self._out.get(focus) if shape.path is None else _UNKNOWN
             for prop in shape.properties:
-                for value in values:
-                    found = self._results(prop, value, deferred, row)
+                for node in values:
+                    found = self._results(prop, node, deferred, row)
                     if found:
                         if results is _NO_RESULTS:
                             results = []
@@ -350,9 +351,10 @@ class Engine:
                                       "SHACL-SPARQL cannot hold under the same label")
                 return key
             return f"<{_iri_text(key)}>"
-        if key.datatype is not None and not key.language and str.__eq__(key.datatype, _XSD_STRING):
-            self._ox(key)  # remembers it: it comes back from pyoxigraph as a plain literal
-        return _literal_text(key, _iri_text)
+        literal = cast(Literal, key)
+        if literal.datatype is not None and not literal.language and str.__eq__(literal.datatype, _XSD_STRING):
+            self._ox(literal)  # remembers it: it comes back from pyoxigraph as a plain literal
+        return _literal_text(literal, _iri_text)
 
     def _ox(self, key: Key):
         if type(key) is str:
@@ -430,8 +432,8 @@ class _Worker:
         if self._failed is not None:
             return self._failed
         try:
-            solutions = self.store.query(query, substitutions=substitutions) if substitutions \
-                else self.store.query(query)
+            solutions = cast(ox.QuerySolutions, self.store.query(query, substitutions=substitutions) if substitutions
+                             else self.store.query(query))  # SHACL-SPARQL constraints are SELECT queries
             return [v.value for v in solutions.variables], list(solutions)
         except Exception as exc:  # handed to the thread that asks for the answer
             return exc
@@ -491,9 +493,10 @@ def _sparql_term(key: Key) -> str | None:
         if key.startswith("_:") or _IRI_UNSAFE.search(key):
             return None
         return f"<{key}>"
-    if key.datatype is not None and not key.language and _IRI_UNSAFE.search(str(key.datatype)):
+    literal = cast(Literal, key)
+    if literal.datatype is not None and not literal.language and _IRI_UNSAFE.search(str(literal.datatype)):
         return None
-    return _literal_text(key, str)
+    return _literal_text(literal, str)
 
 
 def _literal_text(literal: Literal, iri) -> str:

@@ -14,7 +14,7 @@ answer for it. The checks mirror pyshacl's semantics where the specification lea
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -46,7 +46,7 @@ SHAPES_GRAPH = "urn:x-cryokg:shapes-graph"
 
 Finding = tuple[Node | None, URIRef]
 """(value node or None, constraint component) of one failed constraint."""
-Check = Callable[["object", Node, list[Node]], Iterable[Finding]]
+Check = Callable[["object", Key, Sequence[Key]], Iterable[Finding]]
 """``check(engine, focus, value_nodes)``: the findings of one constraint for one focus node."""
 
 
@@ -204,7 +204,7 @@ class _Compiler:
         if shape.path is not None and shape.path[0] == "pred":
             shape.predicate = shape.path[1]  # type: ignore[assignment]
         elif shape.path is not None and shape.path[0] == "inv" and shape.path[1][0] == "pred":  # type: ignore[index]
-            shape.inverse_predicate = shape.path[1][1]  # type: ignore[index]
+            shape.inverse_predicate = shape.path[1][1]  # type: ignore[index, assignment]
         shape.checks = list(self.checks(node, property_shape=path_node is not None))
         for constraint in sorted(g.objects(node, SH.sparql), key=str):
             compiled = self.sparql(constraint, shape)
