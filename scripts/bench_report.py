@@ -47,6 +47,7 @@ def targets(results: dict, nlogn: Callable) -> list[list[str]]:
                      f"{reference}; results {'identical' if shacl['results_equal'] else 'DIFFER'} "
                      f"({shacl['results_count']} results, {agree})",
                      "met" if r <= 3 and shacl["results_equal"] else "MISSED"])
+    rows += _issue12_targets(results)
     http = results.get("http", {})
     ours, theirs = http.get("cryokg sparql c1"), http.get("rdflib-endpoint sparql c1")
     ours50, theirs50 = http.get("cryokg sparql c50"), http.get("rdflib-endpoint sparql c50")
@@ -90,6 +91,48 @@ def targets(results: dict, nlogn: Callable) -> list[list[str]]:
         else:
             rows.append(["1 M triples: full build and validation finish", "did not finish (see build section)",
                          "MISSED"])
+    return rows
+
+
+SUITE_OUTCOMES = ("pass", "unsupported", "refused", "wrong", "crash")
+"""The outcomes of one W3C SHACL suite entry (tests/w3c_shacl.py), in the order the report lists them."""
+
+
+def _suite_engine(suite: dict, prefix: str) -> tuple[str, dict] | None:
+    return next(((name, counts) for name, counts in suite.items() if name.startswith(prefix)), None)
+
+
+def _issue12_targets(results: dict) -> list[list[str]]:
+    """Issue 12: cryokg's SHACL engine no slower than Jena warm at 100 k and 1 M with identical results; on the
+    W3C suite, auto passes at least as many entries as pyshacl and the engine never answers wrong or crashes."""
+    rows = []
+    shacl = results.get("shacl", {})
+    measured = {size: shacl[size] for size in ("100000", "1000000")
+                if "jena" in shacl.get(size, {}) and "cryokg" in shacl.get(size, {})}
+    if measured:
+        shown = "; ".join(f"{_size(size)}: {_f(v['ratio_warm'])}× Jena ({_f(v['cryokg']['median_s'])} s vs "
+                          f"{_f(v['jena']['median_s'])} s), results {'identical' if v['results_equal'] else 'DIFFER'}"
+                          for size, v in measured.items())
+        ok = all(v["ratio_warm"] <= 1 and v["results_equal"] for v in measured.values())
+        missing = [_size(size) for size in ("100000", "1000000") if size not in measured]
+        if missing:
+            shown += f"; not measured at {', '.join(missing)}"
+        rows.append(["SHACL: cryokg no slower than Jena warm at 100 k and 1 M, identical results", shown,
+                     "MISSED" if not ok else "met" if not missing else "not measured"])
+    suite = results.get("shacl_suite")
+    if suite:
+        auto, ours, reference = (_suite_engine(suite, prefix) for prefix in (
+            "cryokg validate --engine auto", "cryokg validate --engine cryokg", "pyshacl (direct)"))
+        if auto and ours and reference:
+            passes = {name: counts.get("pass", 0) for name, counts in (auto, ours, reference)}
+            bad = ours[1].get("wrong", 0) + ours[1].get("crash", 0)
+            total = sum(ours[1].values())
+            rows.append(["W3C SHACL suite: `--engine auto` passes at least as many entries as pyshacl; "
+                         "`--engine cryokg` never wrong, never crashes",
+                         f"auto {passes[auto[0]]}/{total}, pyshacl {passes[reference[0]]}/{total}; cryokg "
+                         f"{passes[ours[0]]}/{total} with {ours[1].get('wrong', 0)} wrong and "
+                         f"{ours[1].get('crash', 0)} crashed ({ours[1].get('unsupported', 0)} declared unsupported)",
+                         "met" if passes[auto[0]] >= passes[reference[0]] and not bad else "MISSED"])
     return rows
 
 
@@ -158,21 +201,50 @@ def _shacl_section(results: dict) -> str:
     rows = []
     for size, v in sorted(shacl.items(), key=lambda kv: int(kv[0])):
         jena, reference = v.get("jena", {}), v.get("pyshacl", {})
+        turbo = v.get("pyshacl-turbo") if isinstance(v.get("pyshacl-turbo"), dict) else {}
         rows.append([_size(size), f"{v['triples']:,}", _f(v["cryokg"]["median_s"]), _f(reference.get("median_s")),
-                     _f(jena.get("median_s")), _f(jena["times_s"][0]) if jena else "–", _f(jena.get("load_s")),
-                     _f(jena.get("process_s")), _f(v.get("ratio_warm"), 1), _f(v.get("ratio_pyshacl"), 1),
-                     str(v["results_count"]), {True: "yes", False: "NO", None: "–"}[v.get("results_equal")]])
-    header = ["size", "triples", "cryokg s", "pyshacl s", "Jena warm s", "Jena 1st run s", "Jena parse s",
-              "Jena process s", "cryokg / Jena", "pyshacl / Jena", "results", "identical"]
-    return ("## SHACL validation: cryokg's engine and pyshacl vs Apache Jena\n\n" + _table(header, rows)
+                     _f(turbo.get("median_s")), _f(jena.get("median_s")), _f(jena["times_s"][0]) if jena else "–",
+                     _f(jena.get("load_s")), _f(jena.get("process_s")), _f(v.get("ratio_warm")),
+                     _f(v.get("ratio_pyshacl"), 1), _f(v.get("ratio_turbo"), 1), str(v["results_count"]),
+                     {True: "yes", False: "NO", None: "–"}[v.get("results_equal")],
+                     {True: "yes", False: "NO", None: "–"}[v.get("turbo_equal")]])
+    header = ["size", "triples", "cryokg s", "pyshacl s", "pyshacl-turbo s", "Jena warm s", "Jena 1st run s",
+              "Jena parse s", "Jena process s", "cryokg / Jena", "pyshacl / Jena", "pyshacl-turbo / Jena", "results",
+              "identical", "pyshacl-turbo identical"]
+    not_installed = sorted({v["pyshacl-turbo"] for v in shacl.values() if isinstance(v.get("pyshacl-turbo"), str)})
+    turbo_differs = [(size, v.get("only_turbo")) for size, v in sorted(shacl.items(), key=lambda kv: int(kv[0]))
+                     if v.get("turbo_equal") is False]
+    return ("## SHACL validation: cryokg's engine, pyshacl and pyshacl-turbo vs Apache Jena\n\n" + _table(header, rows)
             + "\nSame data (the synthetic graph with 12 injected violations of Core and SHACL-SPARQL shapes) and "
             "the same shapes (ontology/shapes/*.ttl merged). cryokg's engine (`cryokg.check.shacl`, the default of "
             "`cryokg build` and `cryokg validate`) and pyshacl (the reference, `--engine pyshacl`; timed up to "
-            "`--pyshacl-max`) run through `cryokg.check.validation.validate_graph` on data parsed once; each cryokg run "
-            "builds its own index and pyoxigraph store. Jena runs in one JVM (`scripts/bench_jena/ShaclBench.java`): "
-            "parse once, validate several times; *warm* is the median of the runs after the first, and cryokg's "
-            "time is the median of its runs. Results are compared as sets of (focus node, path, constraint "
-            "component, severity, value); *identical* means all engines timed at that size agree.\n\n")
+            "`--pyshacl-max`) run through `cryokg.check.validation.validate_graph` on data parsed once; each cryokg "
+            "run builds its own index and pyoxigraph store. pyshacl-turbo (a Rust engine with pyshacl's API, the "
+            "`bench` extra) gets the same rdflib graphs through its `validate` (at most 3 runs, median). Jena runs "
+            "in one JVM (`scripts/bench_jena/ShaclBench.java`): parse once, validate several times; *warm* is the "
+            "median of the runs after the first, and cryokg's time is the median of its runs. Results are compared "
+            "as sets of (focus node, path, constraint component, severity, value); *identical* means cryokg, "
+            "pyshacl (where timed) and Jena agree; pyshacl-turbo is compared with cryokg's results on its own.\n\n"
+            + "".join(f"pyshacl-turbo: {why}.\n\n" for why in not_installed)
+            + "".join(f"pyshacl-turbo's results differ at {_size(size)}; some only it reports: `{only}`.\n\n"
+                      for size, only in turbo_differs))
+
+
+def _suite_section(results: dict) -> str:
+    suite = results.get("shacl_suite")
+    if not suite:
+        return ""
+    rows = [[name, *(str(counts.get(outcome, 0)) for outcome in SUITE_OUTCOMES), str(sum(counts.values()))]
+            for name, counts in suite.items()]
+    return ("## The W3C SHACL test suite, every engine\n\n" + _table(["engine", *SUITE_OUTCOMES, "entries"], rows)
+            + "\nThe core and sparql `sht:Validate` entries of the W3C SHACL test suite (w3c/data-shapes, as shipped in "
+            "pyshacl's source distribution), judged as `tests/test_w3c_shacl.py` judges them: the expected "
+            "`sh:conforms` and the multiset of (focus node, path, shape, constraint component, severity, value) "
+            "must both match. *unsupported*: the engine declared it cannot evaluate the shapes (`auto` then falls "
+            "back to pyshacl); *refused*: a clear error where the suite expects a report; *wrong*: a confident "
+            "answer that differs; *crash*: any other failure. The `cryokg validate` rows include its "
+            "SHACL-for-SHACL check of the shapes; pyshacl, pyshacl-turbo and Jena (a cold `shacl validate` per "
+            "entry) are called directly on each test file.\n\n")
 
 
 def _sparql_section(results: dict) -> str:
@@ -276,6 +348,7 @@ def write_markdown(results: dict, path: Path, *, nlogn: Callable, analysis: str 
                       for r in results.get("reruns", []))
             + "## Targets\n\n" + summary + "\n" + analysis_text(results) + "\n"
             + _build_section(results, nlogn) + "\n" + _real_section(results) + _shacl_section(results)
+            + _suite_section(results)
             + _sparql_section(results) + _http_section(results) + _profile_section(results))
     if results["mismatches"]:
         text += "## Answers that differed\n\n" + "".join(f"- {m}\n" for m in results["mismatches"])
@@ -286,10 +359,11 @@ def write_markdown(results: dict, path: Path, *, nlogn: Callable, analysis: str 
              ".venv/bin/python scripts/bench.py --quick                 # 10 k, short runs\n"
              ".venv/bin/python scripts/bench.py --sizes 10000,100000    # without 1 M\n"
              ".venv/bin/python scripts/bench.py                         # full: 10 k, 100 k, 1 M\n```\n\n"
-             "Needs: the project's virtualenv (`.[web,test]`), `pip install rdflib-endpoint` (HTTP comparison), "
+             "Needs: the project's virtualenv (`.[web,test]`), `pip install -e '.[bench]'` (rdflib-endpoint for "
+             "the HTTP comparison, pyshacl-turbo for the SHACL one), "
              "Debian `wrk` (HTTP load), `libapache-jena-java default-jre-headless` and a JDK's `javac` for warm "
              "Jena timings (without `javac` the cold `shacl` command is timed). Sections can be chosen with "
-             "`--sections build,real,shacl,sparql,http,profile`.\n")
+             "`--sections build,real,shacl,suite,sparql,http,profile`.\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return summary

@@ -20,7 +20,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
 from cryokg.check.shacl import Engine, compile_shapes
-from cryokg.check.shacl.index import DataIndex, term_of
+from cryokg.check.shacl.index import DataIndex, key_of, term_of
 from cryokg.check.validation import ValidationOutcome, load_shapes, validate_graph
 from cryokg.errors import BadInput, EngineUnsupported
 from cryokg.release.synth import generate
@@ -296,6 +296,28 @@ def test_index_of_a_graph_sharing_its_store_holds_only_its_triples():
         == set(mine)
 
 
+def test_index_read_from_the_store_equals_the_graph(synthetic):
+    """The index read from rdflib's store dictionaries (the fast path) holds exactly the graph's triples, after
+    removals too (the store keeps emptied entries), with blank nodes and typed literals."""
+    from cryokg.check.shacl.index import _from_memory_store
+
+    graph = Graph()
+    for triple in synthetic:
+        graph.add(triple)
+    graph.add((BNode("x"), URIRef(EX + "p"), Literal("1", datatype=XSD.integer)))
+    graph.add((URIRef(EX + "a"), URIRef(EX + "p"), BNode("x")))
+    for s in sorted(set(graph.subjects()), key=str)[:20]:
+        graph.remove((s, None, None))
+    out = _from_memory_store(graph)
+    assert out is not None and DataIndex(graph).out == out
+    expected: dict = {}
+    for s, p, o in graph:
+        expected.setdefault(key_of(s), {}).setdefault(str(p), set()).add(key_of(o))
+    assert {s: {p: set(os) for p, os in by.items()} for s, by in out.items()} == expected
+    keys = [k for s, by in out.items() for k in (s, *(o for os in by.values() for o in os))]
+    assert {type(k) for k in keys} == {str, Literal}  # plain strings, not rdflib IRIs (slow to hash)
+
+
 def test_engine_compiles_the_project_shapes(project_shapes):
     model = compile_shapes(project_shapes)
     assert len(model.targeted) >= 40
@@ -320,6 +342,58 @@ def test_batched_sparql_constraints_equal_per_node_queries(project_shapes, synth
     key = lambda r: (str(r.focus), str(r.value), str(r.component), tuple(map(str, r.messages)))  # noqa: E731
     assert sorted(map(key, fast)) == sorted(map(key, slow))
     assert any(r.component == SH.SPARQLConstraintComponent for r in fast)
+
+
+BATCH_ORDER_SHAPES = FEATURE_SHAPES.split("ex:Codes")[0] + """
+ex:OptionalFirst a sh:NodeShape ;
+    sh:targetClass cryo:Nerve ;
+    sh:sparql [ sh:prefixes ex:prefixes ; sh:message "optional before $this" ;
+        sh:select \"\"\"SELECT $this ?region ?other WHERE { ?region skos:prefLabel ?label
+            OPTIONAL { ?region cryo:hasPart $this . ?region skos:notation ?other }
+            $this cryo:locatedIn ?region }\"\"\" ] .
+ex:NestedOptional a sh:NodeShape ;
+    sh:targetClass cryo:Nerve ;
+    sh:sparql [ sh:prefixes ex:prefixes ; sh:message "nested optional" ;
+        sh:select \"\"\"SELECT $this ?value WHERE { $this cryo:locatedIn ?region
+            OPTIONAL { ?region skos:prefLabel ?value OPTIONAL { ?region cryo:hasPart ?part . ?part cryo:hasPart $this } }
+            }\"\"\" ] .
+ex:BoundAfter a sh:NodeShape ;
+    sh:targetClass cryo:Nerve ;
+    sh:sparql [ sh:prefixes ex:prefixes ; sh:message "no part" ;
+        sh:select \"\"\"SELECT $this ?region WHERE { $this cryo:locatedIn ?region
+            OPTIONAL { ?region cryo:hasPart $this } FILTER (!BOUND(?region) || !BOUND(?x)) }\"\"\" ] .
+"""
+
+
+def test_batched_queries_are_only_those_that_equal_pre_binding():
+    """One query for all focus nodes only where SPARQL's inside-out evaluation equals pre-binding: an OPTIONAL that
+    comes before $this is bound, or one nested in another group, is evaluated without $this and can keep a
+    solution that pre-binding drops (and the other way round); bound() of another variable is fine."""
+    from cryokg.check.shacl.sparql import batchable
+
+    model = compile_shapes(Graph().parse(data=BATCH_ORDER_SHAPES, format="turtle"))
+    batch = {str(shape.node).rsplit("/", 1)[-1]: shape.sparql[0].batch for shape in model.targeted}
+    assert batch == {"OptionalFirst": False, "NestedOptional": False, "BoundAfter": True}
+    assert not batchable("SELECT $this WHERE { $this <p> ?x FILTER (bound($this)) }")
+    ex = "http://example.org/"
+    data = Graph()
+    nerve, other, region = URIRef(ex + "nerve"), URIRef(ex + "other"), URIRef(ex + "region")
+    for node in (nerve, other):
+        data.add((node, RDF.type, URIRef(CRYO + "Nerve")))
+        data.add((node, URIRef(CRYO + "locatedIn"), region))
+    data.add((region, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"), Literal("r")))
+    data.add((region, URIRef("http://www.w3.org/2004/02/skos/core#notation"), Literal("n")))
+    data.add((region, URIRef(CRYO + "hasPart"), other))
+    data.add((other, URIRef(CRYO + "hasPart"), URIRef(ex + "elsewhere")))
+    key = lambda r: (str(r.shape.node), str(r.focus), str(r.value))  # noqa: E731
+    for shape in model.targeted:
+        shape.sparql[0].batch = True  # what the old rule said: the answers differ from pre-binding
+    forced = sorted(map(key, Engine(model, data).validate()))
+    per_node = sorted(map(key, Engine(model, data, batch_sparql=False).validate()))
+    assert forced != per_node
+    model = compile_shapes(Graph().parse(data=BATCH_ORDER_SHAPES, format="turtle"))
+    assert sorted(map(key, Engine(model, data).validate())) == per_node
+    same_results(data, Graph().parse(data=BATCH_ORDER_SHAPES, format="turtle"))  # and pyshacl agrees
 
 
 def test_prebind_substitutes_everywhere_sparql_allows():
@@ -372,3 +446,95 @@ ex:Path a sh:PropertyShape ; sh:targetClass cryo:ProcedureCode ;
 """, format="turtle")
     outcome = validate_graph(feature_data(), shapes, engine="cryokg")
     assert {(r.focus, r.value) for r in outcome.results} >= {(EX + "code", EX + "device"), (EX + "other", EX + "device")}
+
+
+LOCATED_SHAPES = FEATURE_SHAPES.split("ex:Codes")[0] + """
+ex:Located a sh:NodeShape ;
+    sh:targetClass cryo:Nerve ;
+    sh:sparql [ sh:prefixes ex:prefixes ; sh:message "located in {?value}" ;
+        sh:select \"\"\"SELECT $this ?value WHERE { $this cryo:locatedIn ?value }\"\"\" ] .
+"""
+
+
+def test_iris_n_triples_cannot_write_as_they_are_reach_the_sparql_store_unchanged():
+    """rdflib keeps IRIs with a space, a '>' or a line break (a Turtle file can spell them with \\u escapes).
+    Written into the N-Triples text the SHACL-SPARQL store is loaded from, they must neither break the load
+    nor end early and add triples of their own: the engine's answer equals pyshacl's, on the threaded load
+    (no blank nodes) and on the one that keeps blank node labels."""
+    shapes = Graph().parse(data=LOCATED_SHAPES, format="turtle")
+    located = URIRef(CRYO + "locatedIn")
+    data = Graph()
+    nerve = URIRef(EX + "nerve")
+    data.add((nerve, RDF.type, URIRef(CRYO + "Nerve")))
+    data.add((nerve, located, URIRef(EX + "a region")))
+    data.add((nerve, located, URIRef(f"{EX}x> <{located}> <{EX}injected> .\n<{EX}y")))
+    data.add((nerve, located, URIRef(f"{EX}z>.\n<{nerve}><{located}><{EX}injected")))  # valid N-Triples as it is
+    data.add((nerve, located, Literal("1", datatype=URIRef(EX + "odd type>"))))
+    for extra in (None, (BNode("b"), located, nerve)):
+        if extra is not None:
+            data.add(extra)
+        outcome = same_results(data, shapes)
+        assert {r.value for r in outcome.results} == {str(o) if isinstance(o, URIRef) else o.n3()
+                                                      for o in data.objects(nerve, located)}
+
+
+def test_blank_node_label_n_triples_cannot_write_is_declared_unsupported():
+    """A blank node label (rdflib takes any string) that N-Triples cannot write under the same label: the engine
+    says so, and auto gives pyshacl's answer."""
+    shapes = Graph().parse(data=LOCATED_SHAPES, format="turtle")
+    data = Graph()
+    data.add((BNode("a b"), RDF.type, URIRef(CRYO + "Nerve")))
+    data.add((BNode("a b"), URIRef(CRYO + "locatedIn"), URIRef(EX + "region")))
+    with pytest.raises(EngineUnsupported, match="blank node labelled 'a b'"):
+        validate_graph(data, shapes, engine="cryokg")
+    assert Counter(validate_graph(data, shapes).results) == \
+        Counter(validate_graph(data, shapes, engine="pyshacl").results)
+
+
+def test_sparql_answers_after_validation_and_without_it(project_shapes, synthetic):
+    """The SHACL-SPARQL queries run in a thread during validate(); asked afterwards (the thread has ended) or on
+    an engine that never validated, a constraint gives the same rows."""
+    model = compile_shapes(project_shapes)
+    graph = Graph()
+    for triple in synthetic:
+        graph.add(triple)
+    for rule in sorted(graph.subjects(RDF.type, URIRef(CRYO + "BundlingRule")))[:2]:
+        graph.remove((rule, URIRef(CRYO + "notReportedWith"), None))
+    engine, per_node = Engine(model, graph), Engine(model, graph, batch_sparql=False)
+    results = [r for r in engine.validate() if r.component == SH.SPARQLConstraintComponent]
+    assert results and per_node.validate()
+    again = {c.node: c for shape in compile_shapes(project_shapes).shapes.values() for c in shape.sparql}
+    for result in results:
+        constraint = next(c for c in result.shape.sparql if c.node == result.source_constraint)
+        focus = key_of(result.focus)
+        fresh = Engine(model, graph, batch_sparql=False)
+        assert engine.sparql_rows(constraint, focus) == fresh.sparql_rows(constraint, focus) != []
+        # the same query, never asked during validation: it runs in the caller's thread, the worker has ended
+        assert per_node.sparql_rows(again[constraint.node], focus) == fresh.sparql_rows(constraint, focus)
+
+
+def test_per_node_queries_wait_a_bounded_number_at_a_time(project_shapes, synthetic, monkeypatch):
+    """Per-node SHACL-SPARQL queries are handed to the worker at most _AHEAD at a time (a shape with a million
+    focus nodes must not queue a million queries); with a small bound the answers are the same."""
+    from cryokg.check.shacl import engine as engine_module
+
+    model = compile_shapes(project_shapes)
+    graph = Graph()
+    for triple in synthetic:
+        graph.add(triple)
+    for rule in sorted(graph.subjects(RDF.type, URIRef(CRYO + "BundlingRule")))[:3]:
+        graph.remove((rule, URIRef(CRYO + "notReportedWith"), None))
+    key = lambda r: (str(r.shape.node), str(r.focus), str(r.value), tuple(map(str, r.messages)))  # noqa: E731
+    expected = sorted(map(key, Engine(model, graph).validate()))
+    monkeypatch.setattr(engine_module, "_AHEAD", 1)
+    most = []
+    submit = engine_module._Worker.submit
+
+    def counting(self, key, query, substitutions=None):
+        most.append(len(per_node._pending))
+        return submit(self, key, query, substitutions)
+
+    monkeypatch.setattr(engine_module._Worker, "submit", counting)
+    per_node = Engine(model, graph, batch_sparql=False)
+    assert sorted(map(key, per_node.validate())) == expected
+    assert len(most) >= 5 and max(most) == 0  # never a second query handed over before the first is read

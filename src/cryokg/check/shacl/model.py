@@ -14,7 +14,7 @@ answer for it. The checks mirror pyshacl's semantics where the specification lea
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -46,7 +46,7 @@ SHAPES_GRAPH = "urn:x-cryokg:shapes-graph"
 
 Finding = tuple[Node | None, URIRef]
 """(value node or None, constraint component) of one failed constraint."""
-Check = Callable[["object", Node, list[Node]], Iterable[Finding]]
+Check = Callable[["object", Key, Sequence[Key]], Iterable[Finding]]
 """``check(engine, focus, value_nodes)``: the findings of one constraint for one focus node."""
 
 
@@ -68,6 +68,10 @@ class Shape:
     node: Node
     path: Path | None = None
     path_node: Node | None = None
+    predicate: str | None = None
+    """The IRI of *path* when it is a plain predicate (what most property shapes have): one look-up."""
+    inverse_predicate: str | None = None
+    """The IRI of *path* when it is the inverse of a plain predicate: one look-up too."""
     severity: URIRef = SH.Violation
     messages: tuple[Literal, ...] = ()
     deactivated: bool = False
@@ -197,6 +201,10 @@ class _Compiler:
             messages=tuple(m for m in g.objects(node, SH.message) if isinstance(m, Literal)),
             deactivated=bool(isinstance(deactivated, Literal) and deactivated.value is True),
         )
+        if shape.path is not None and shape.path[0] == "pred":
+            shape.predicate = shape.path[1]  # type: ignore[assignment]
+        elif shape.path is not None and shape.path[0] == "inv" and shape.path[1][0] == "pred":  # type: ignore[index]
+            shape.inverse_predicate = shape.path[1][1]  # type: ignore[index, assignment]
         shape.checks = list(self.checks(node, property_shape=path_node is not None))
         for constraint in sorted(g.objects(node, SH.sparql), key=str):
             compiled = self.sparql(constraint, shape)
@@ -376,38 +384,42 @@ def path_sparql(path: Path) -> str:
 
 
 def _class(cls: Node) -> Check:
+    """A SHACL instance of *cls*: a type of the node is *cls* or one of its ``rdfs:subClassOf*`` subclasses. The
+    instances of a class are gathered once (:meth:`~cryokg.check.shacl.index.DataIndex.instance_set`), so each
+    value is one set test (a literal is never an instance)."""
     def check(engine, _focus, values):
-        index = engine.index
-        return [(v, _CLASS) for v in values
-                if is_literal(v) or not index.is_instance(v, cls)]
+        instances = engine.index.instance_set(cls)
+        return [(v, _CLASS) for v in values if type(v) is not str or v not in instances]
     return check
+
+
 
 
 def _datatype(datatype: Node) -> Check:
     """pyshacl's datatype test: the literal has the datatype, and rdflib could read it as a value of that type
     (an ill-typed ``"abc"^^xsd:integer`` fails); plain strings pass ``xsd:string``, tagged ones
-    ``rdf:langString``."""
+    ``rdf:langString``. What a literal of another datatype needs is chosen once, here, not per value."""
     rule = str(datatype)
     expected = _PYTHON_TYPES.get(rule)
-
-    def matches(v: Node) -> bool:
-        if not is_literal(v):
-            return False
-        vd = v.datatype
-        if vd is not None and str.__eq__(vd, rule):
-            return getattr(v, "ill_typed", None) is not True and (expected is None or isinstance(v.value, expected))
-        if rule == _RDFS_LITERAL:
-            return True
-        if rule == _RDFS_DATATYPE:
-            return vd is not None
-        if rule == _XSD_STRING:
-            return vd is None and v.language is None and isinstance(v.value, _STRING_VALUE)
-        if rule == _LANG_STRING:
-            return bool(v.language) and isinstance(v.value, _STRING_VALUE)
-        return False
+    otherwise: Callable[[Literal, Node | None], bool] | None = {
+        _RDFS_LITERAL: lambda _v, _vd: True,
+        _RDFS_DATATYPE: lambda _v, vd: vd is not None,
+        _XSD_STRING: lambda v, vd: vd is None and v.language is None and isinstance(v.value, _STRING_VALUE),
+        _LANG_STRING: lambda v, _vd: bool(v.language) and isinstance(v.value, _STRING_VALUE),
+    }.get(rule)
 
     def check(_engine, _focus, values):
-        return [(v, _DATATYPE) for v in values if not matches(v)]
+        failed = []
+        for v in values:
+            if type(v) is not str:  # a literal (IRIs and blank nodes are keyed by plain strings)
+                vd = v.datatype
+                if vd is not None and str.__eq__(vd, rule):
+                    if getattr(v, "ill_typed", None) is not True and (expected is None or isinstance(v.value, expected)):
+                        continue
+                elif otherwise is not None and otherwise(v, vd):
+                    continue
+            failed.append((v, _DATATYPE))
+        return failed
     return check
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["PREBOUND", "Token", "batchable", "forbidden", "prebind", "tokens", "uses"]
 
@@ -107,7 +108,7 @@ def forbidden(query: str) -> str | None:
 
 _NOT_IN_BATCH = frozenset({"UNION", "MINUS", "VALUES", "SERVICE", "GRAPH", "SELECT", "GROUP",
                            "HAVING", "ORDER", "LIMIT", "OFFSET", "COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE",
-                           "GROUP_CONCAT", "FROM", "LATERAL", "BOUND"})
+                           "GROUP_CONCAT", "FROM", "LATERAL"})
 
 
 def batchable(select: str) -> bool:
@@ -115,12 +116,16 @@ def batchable(select: str) -> bool:
     pre-binding ``$this`` per focus node gives (SHACL 5.3.1).
 
     It does when the query projects ``$this`` (or ``*``) and its WHERE clause is one basic graph pattern (triple
-    patterns and property paths) that mentions ``$this`` outside any filter or optional part, plus filters
-    (``EXISTS`` and ``NOT EXISTS`` included) and ``OPTIONAL`` parts: the required pattern then binds ``$this``
-    in every solution, a join or left join does not depend on the order it binds in, and a filter sees the
-    same solution either way; a ``BIND`` whose expression does not mention ``$this`` gives the same value
-    either way. Anything else (``UNION``, ``MINUS``, ``VALUES``, ``BIND`` of ``$this``, ``bound()``,
-    sub-selects, grouping, slicing) keeps the per-node query.
+    patterns and property paths) that mentions ``$this`` outside any filter or optional part, *before* the first
+    ``OPTIONAL``, plus filters (``EXISTS`` and ``NOT EXISTS`` included) and top-level ``OPTIONAL`` parts (no
+    ``OPTIONAL`` nested in another group). SPARQL evaluates a group from the inside out (an ``OPTIONAL`` left-joins what
+    precedes it), so then every solution of what precedes each ``OPTIONAL`` binds ``$this``, and a left join on
+    a bound ``$this`` keeps exactly the optional solutions that pre-binding keeps; a filter, ``EXISTS`` and
+    ``bound(?x)`` see the same solution either way; a ``BIND`` whose expression does not mention ``$this`` gives
+    the same value either way. An ``OPTIONAL`` before ``$this`` is bound, or nested in another group, is
+    evaluated before ``$this`` joins it and can keep a solution that pre-binding drops (or drop one it keeps),
+    so such queries, and anything else (``UNION``, ``MINUS``, ``VALUES``, ``BIND`` of ``$this``,
+    ``bound($this)``, sub-selects, grouping, slicing), keep the per-node query.
     pyoxigraph plans a property path followed by ``FILTER NOT EXISTS`` as an uncorrelated anti-join, so the
     per-node query costs time proportional to the whole graph; one query per constraint does not.
     (A zero-length path can match a pre-bound node that is not in the graph at all; the engine keeps the
@@ -138,27 +143,33 @@ def batchable(select: str) -> bool:
         return False
     if any(t.kind == "var" and t.text[1:] in ("currentShape", "shapesGraph") for t in toks):
         return False
-    depth, parens, this_in_pattern, previous = 0, 0, False, ""
+    groups: list[str] = []  # the kind of each open { }: "where", "EXISTS" or "OPTIONAL"
+    parens, this_in_pattern, previous = 0, False, ""
     for i, token in enumerate(body):
         word = token.upper
         if token.kind == "word" and word in _NOT_IN_BATCH:
             return False
-        if token.kind == "word" and word == "BIND" and _mentions_this(body, i + 1):
+        if token.kind == "word" and word in ("BIND", "BOUND") and _mentions_this(body, i + 1):
             return False
         if token.text == "{":
-            if depth >= 1 and previous not in ("EXISTS", "OPTIONAL"):
+            if not groups:
+                groups.append("where")
+            elif previous == "EXISTS" or (previous == "OPTIONAL" and len(groups) == 1 and this_in_pattern):
+                groups.append(previous)
+            else:
                 return False
-            depth += 1
         elif token.text == "}":
-            depth -= 1
+            if not groups:
+                return False
+            groups.pop()
         elif token.text == "(":
             parens += 1
         elif token.text == ")":
             parens -= 1
-        elif token.is_var("this") and depth == 1 and parens == 0:
+        elif token.is_var("this") and len(groups) == 1 and parens == 0:
             this_in_pattern = True
         previous = word
-    return this_in_pattern and depth == 0
+    return this_in_pattern and not groups
 
 
 def _mentions_this(toks: list[Token], i: int) -> bool:
@@ -186,10 +197,24 @@ def prebind(query: str, values: dict[str, str]) -> str:
     solutions still carry it (pre-binding joins the bindings into the results); a sub-select projects it under
     a fresh name instead, which joins with nothing (the outer query no longer has the variable);
     ``bound($this)`` becomes ``(true)``; in ``GROUP BY`` / ``ORDER BY`` the value is parenthesised; everywhere
-    else the value replaces the variable.
+    else the value replaces the variable. Where the edits go is worked out once per query text and set of
+    names (:func:`_prebind_plan`): a non-batchable constraint is pre-bound once per focus node.
     """
+    parts = _prebind_plan(query, frozenset(values))
+    out = []
+    for text, (name, form) in parts:
+        out.append(text)
+        if name:
+            out.append(form.format(value=values[name]))
+    return "".join(out)
+
+
+@lru_cache(maxsize=256)
+def _prebind_plan(query: str, names: frozenset[str]) -> tuple[tuple[str, tuple[str, str]], ...]:
+    """*query* cut where :func:`prebind` writes values: (text before, (variable name, form)) pieces, the form a
+    format string with ``{value}``; the last piece has no name."""
     toks = tokens(query)
-    edits: list[tuple[int, int, str]] = []
+    edits: list[tuple[int, int, str, str]] = []
     projection: dict[int, bool] = {}  # token index -> projected by the query's own SELECT (not a sub-select)
     first = True
     for i, t in enumerate(toks):
@@ -209,20 +234,26 @@ def prebind(query: str, values: dict[str, str]) -> str:
             clause = t.upper
         elif t.text in ("{", "}"):
             clause = ""
-        if t.kind != "var" or t.text[1:] not in values:
+        if t.kind != "var" or t.text[1:] not in names:
             continue
-        name, value = t.text[1:], values[t.text[1:]]
+        name = t.text[1:]
         if i in projection:
             alias = name if projection[i] else f"cryokg_prebound_{name}_{i}"
-            edits.append((t.start, t.end, f"({value} AS ?{alias})"))
+            edits.append((t.start, t.end, name, f"({{value}} AS ?{alias})"))
         elif (i >= 2 and toks[i - 2].upper == "BOUND" and toks[i - 1].text == "("
               and i + 1 < len(toks) and toks[i + 1].text == ")"):
-            edits.append((toks[i - 2].start, toks[i + 1].end, "(true)"))
+            edits.append((toks[i - 2].start, toks[i + 1].end, "", "(true)"))
         elif clause in ("GROUP", "ORDER"):
-            edits.append((t.start, t.end, f"({value})"))
+            edits.append((t.start, t.end, name, "({value})"))
         else:
-            edits.append((t.start, t.end, value))
-    out = query
-    for start, end, text in sorted(edits, reverse=True):
-        out = out[:start] + text + out[end:]
-    return out
+            edits.append((t.start, t.end, name, "{value}"))
+    parts: list[tuple[str, tuple[str, str]]] = []
+    done = 0
+    for start, end, name, form in sorted(edits):
+        if name:
+            parts.append((query[done:start], (name, form)))
+        else:
+            parts.append((query[done:start] + form, ("", "")))
+        done = end
+    parts.append((query[done:], ("", "")))
+    return tuple(parts)
