@@ -257,8 +257,8 @@ def create_app(settings: Settings) -> Starlette:
         from cryokg.release.writers import FORMATS
 
         writer = FORMATS[row.rdf_format or "turtle"]
-        text = writer(graph) if row.rdf_format == "ntriples" else writer(graph, prefixes={**renderer.prefixes,
-                                                                                         "sd": "http://www.w3.org/ns/sparql-service-description#"})
+        text = writer(graph) if row.rdf_format in ("ntriples", "jsonld") else writer(
+            graph, prefixes={**renderer.prefixes, "sd": "http://www.w3.org/ns/sparql-service-description#"})
         return Response(text, media_type=row.content_type, headers={"Vary": "Accept"})
 
     # --- errors and lifecycle ----------------------------------------------------------------------------
