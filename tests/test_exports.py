@@ -15,7 +15,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, SKOS
+from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from cryokg.cli import main
 from cryokg.errors import BadInput
@@ -186,22 +186,40 @@ def _tsv(path: Path) -> list[list[str]]:
 
 def test_kgx_columns_rows_and_categories(release, view, written):
     nodes, edges = _tsv(written / "kgx" / "nodes.tsv"), _tsv(written / "kgx" / "edges.tsv")
-    assert tuple(nodes[0]) == kgx.NODE_COLUMNS == ("id", "category", "name", "description", "synonym", "xref",
-                                                   "iri", "provided_by")
-    assert tuple(edges[0]) == kgx.EDGE_COLUMNS == ("id", "subject", "predicate", "object", "knowledge_level",
-                                                   "agent_type", "primary_knowledge_source", "knowledge_source")
+    assert tuple(nodes[0]) == kgx.NODE_COLUMNS == ("id", "category", "original_category", "name", "description",
+                                                   "synonym", "xref", "iri", "publications", "provided_by")
+    assert tuple(edges[0]) == kgx.EDGE_COLUMNS == ("id", "subject", "predicate", "object", "original_predicate",
+                                                   "knowledge_level", "agent_type", "primary_knowledge_source",
+                                                   "knowledge_source")
     assert all(len(row) == len(nodes[0]) for row in nodes) and all(len(row) == len(edges[0]) for row in edges)
     rows = [dict(zip(nodes[0], row, strict=True)) for row in nodes[1:]]
-    assert {r["iri"] for r in rows} == _resources(release.asserted)
-    assert len(edges) - 1 == _object_triples(release.asserted)
+    with_curie = {n for n in _resources(release.asserted) if kgx.kgx_id(n, curie(n, release.prefixes))}
+    assert {r["iri"] for r in rows} == with_curie
+    cited_pages = {str(o) for o in release.asserted.objects(None, DCTERMS.source)}
+    assert not cited_pages & {r["iri"] for r in rows}, "web pages have no CURIE: publications, not nodes"
     ids = {r["id"] for r in rows}
     assert len(ids) == len(rows), "CURIE ids are unique"
+    iri_of = {r["id"]: r["iri"] for r in rows}
+    expected = sum(1 for s, p, o in release.asserted if isinstance(o, URIRef) and p != RDF.type
+                   and str(s) in with_curie and str(o) in with_curie)
+    assert len(edges) - 1 == expected
     for row in edges[1:]:
-        assert row[1] in ids and row[3] in ids and row[4] == "knowledge_assertion"
+        assert row[1] in ids and row[3] in ids and row[5] == "knowledge_assertion"
+        triple = (URIRef(iri_of[row[1]]), URIRef(_expand(row[4], release.prefixes)), URIRef(iri_of[row[3]]))
+        assert triple in release.asserted
     by_iri = {r["iri"]: r for r in rows}
     for s, cls in release.asserted.subject_objects(RDF.type):
-        assert curie(str(cls), release.prefixes) in by_iri[str(s)]["category"].split("|")
-    assert all(any(c.startswith("biolink:") for c in r["category"].split("|")) for r in rows)
+        if str(s) in by_iri:
+            assert curie(str(cls), release.prefixes) in by_iri[str(s)]["original_category"].split("|")
+    assert all(c.startswith("biolink:") for r in rows for c in r["category"].split("|"))
+    for s, source in release.asserted.subject_objects(DCTERMS.source):
+        if str(s) in by_iri:
+            assert str(source) in by_iri[str(s)]["publications"].split("|")
+
+
+def _expand(value: str, prefixes: dict[str, str]) -> str:
+    prefix, _, local = value.partition(":")
+    return prefixes[prefix] + local
 
 
 def test_kgx_cells_never_break_rows():
@@ -211,7 +229,7 @@ def test_kgx_cells_never_break_rows():
     g.add((a, SKOS.prefLabel, Literal('"quoted" name', lang="en")))
     g.add((a, SKOS.related, URIRef("https://w3id.org/cryokg/id/code/B")))
     nodes, _ = kgx.kgx_tables(to_networkx(g))
-    assert {row[3] for row in nodes} == {"one two three", ""}
+    assert {row[4] for row in nodes} == {"one two three", ""}
     assert not any(cell.startswith('"') for row in nodes for cell in row), "Neo4j would read a quoted field"
 
 
@@ -245,9 +263,11 @@ def test_export_command_reads_the_release(release, tmp_path, capsys):
     assert main(["export", "--release", str(built), "--out", str(out), "--format", "csv", "--format", "kgx"]) == 0
     printed = capsys.readouterr().out
     nodes, edges = len(_resources(release.asserted)), _object_triples(release.asserted)
-    for name in ("csv", "kgx"):
-        line = next(line for line in printed.splitlines() if line.strip().startswith(name))
-        assert f"{nodes} nodes" in line and f"{edges} edges" in line
+    line = next(line for line in printed.splitlines() if line.strip().startswith("csv"))
+    assert f"{nodes} nodes" in line and f"{edges} edges" in line
+    kgx_nodes, kgx_edges = kgx.kgx_tables(to_networkx(release))
+    line = next(line for line in printed.splitlines() if line.strip().startswith("kgx"))
+    assert f"{len(kgx_nodes)} nodes" in line and f"{len(kgx_edges)} edges" in line
     assert (out / "csv" / "nodes.csv").is_file() and not (out / "cryokg.graphml").exists()
     assert main(["export", "--release", str(tmp_path / "missing"), "--out", str(out)]) == 2
 

@@ -294,11 +294,13 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         Route("/{path:path}", resource, methods=["GET"]),
     ]
-    middleware = [Middleware(SecurityHeaders), Middleware(CorsGetOnly),
-                  Middleware(BodyLimit, max_bytes=settings.max_body)]
-    if settings.cache_entries > 0:  # outermost: what it keeps carries every other middleware's headers
+    middleware = [Middleware(SecurityHeaders), Middleware(BodyLimit, max_bytes=settings.max_body)]
+    if settings.cache_entries > 0:  # what it keeps carries the inner middleware's headers
         middleware.insert(0, Middleware(ResponseCache, negotiate=_resource_format, max_entries=settings.cache_entries,
                                         max_bytes=settings.cache_bytes))
+    # outermost, outside the cache: whether a response carries CORS headers depends on the request's Origin,
+    # which is not part of the cache key
+    middleware.insert(0, Middleware(CorsGetOnly))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                     exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.settings, app.state.data, app.state.pool, app.state.base = settings, data, pool, base
