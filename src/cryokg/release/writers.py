@@ -27,9 +27,12 @@ JSON-LD is pyoxigraph's: expanded form (full IRIs, no ``@context``), one node ob
 Blank nodes are refused (ValueError): their labels are not stable, so no writer could give the same bytes
 twice; the sources have none.
 
-Measured with ``scripts/bench_build.py`` (docs in the README's Performance section): at 100 k triples the four
-syntaxes together take less time than the hand-written writers they replace; the library serialisers
-themselves take a few hundredths of a second, the rest is the one rdflib pass and the sort shared by all.
+Measured with ``scripts/bench_build.py`` at 100 k triples (synthetic sources, seed 0): the canonical order of
+the asserted graph takes 0.73 s (half of it rdflib's N-Triples pass), then Turtle 0.15 s, N-Triples 0.01 s,
+JSON-LD 0.09 s, RDF/XML 0.17 s -- 1.15 s for the four, against 1.24 s for the hand-written writers they
+replace; the inferred Turtle (125 k triples, its own canonical order) takes 1.15 s against 0.42 s, so writing
+as a whole went from 1.66 s to 2.30 s. The hand-written writers were faster because they read rdflib's
+private store dictionaries instead of iterating the graph.
 """
 
 from __future__ import annotations
