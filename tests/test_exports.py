@@ -15,7 +15,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, SKOS
+from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from cryokg.cli import main
 from cryokg.errors import BadInput
@@ -85,25 +85,26 @@ def test_graphml_reads_back_identical(release, view, written):
 
 def test_graphml_keys_are_named_not_numbered(view):
     text = to_graphml(view)
-    assert 'id="n_curie"' in text and 'id="e_predicate"' in text
+    assert '<key id="curie" for="node"' in text and '<key id="predicate" for="edge"' in text
     smaller = view.copy()
     for _, data in smaller.nodes(data=True):
         data.pop("types", None)
-    assert 'id="n_curie"' in to_graphml(smaller), "a key id does not depend on the other keys"
-    ids = [line.split('id="', 1)[1].split('"', 1)[0] for line in text.splitlines() if "<edge " in line]
+    assert '<key id="curie" for="node"' in to_graphml(smaller), "a key id does not depend on the other keys"
+    ids = [line.split(' id="', 1)[1].split('"', 1)[0] for line in text.splitlines() if "<edge " in line]
     assert len(ids) == len(set(ids)) == view.number_of_edges(), "edge ids are unique"
+    assert all(i.startswith("urn:uuid:") for i in ids)
 
 
-def test_graphml_escapes_awkward_text(tmp_path):
+@pytest.mark.parametrize("name", ["graphml", "gexf"])
+def test_xml_exports_escape_awkward_text(name, tmp_path):
     g = Graph()
     a = URIRef("https://w3id.org/cryokg/id/code/A?x=1&y=2")
-    g.add((a, SKOS.prefLabel, Literal('<b> & "quotes"\r\nline two\ttab', lang="en")))
+    g.add((a, SKOS.prefLabel, Literal('<b> & "quotes"\r\nline two\ttab\x01end', lang="en")))
     g.add((a, SKOS.related, URIRef("https://w3id.org/cryokg/id/code/B")))
-    view = to_networkx(g)
-    path = tmp_path / "x.graphml"
-    path.write_text(to_graphml(view), encoding="utf-8")
-    back = nx.read_graphml(path)
-    assert back.nodes[str(a)]["label"] == '<b> & "quotes"\r\nline two\ttab'
+    path = EXPORTERS[name].write(to_networkx(g), tmp_path)[0]
+    back = nx.read_graphml(path) if name == "graphml" else nx.read_gexf(path)
+    # U+0001 has no XML form at all: it becomes U+FFFD; the carriage return survives
+    assert back.nodes[str(a)]["label"] == '<b> & "quotes"\r\nline two\ttab\ufffdend'
 
 
 def test_gexf_reads_back_and_has_no_timestamp(release, view, written):
@@ -115,6 +116,59 @@ def test_gexf_reads_back_and_has_no_timestamp(release, view, written):
     for node in flat.nodes:
         assert back.nodes[node] == flat.nodes[node], node
     assert _edge_multiset(back) == _edge_multiset(flat)
+
+
+GEXF = "{http://www.gexf.net/1.2draft}"
+GEXF_TYPES = {"integer": int, "long": int, "double": float, "float": float, "boolean": None, "string": str,
+              "liststring": str, "anyURI": str}
+
+
+def test_gexf_has_the_structure_of_gexf_1_2(written):
+    """What Gephi's GEXF 1.2 importer reads, checked element by element against the GEXF 1.2draft schema
+    (gexf.xsd: no maintained Python package ships it, so its rules are restated here): namespace and
+    version, meta before graph, attribute declarations before nodes before edges, declared attribute types
+    from the schema's list, every attvalue naming a declared attribute and parsing as its type, unique node
+    and edge ids, edges between declared nodes."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(written / "cryokg.gexf").getroot()
+    assert root.tag == GEXF + "gexf" and root.get("version") == "1.2"
+    assert "http://www.gexf.net/1.2draft/gexf.xsd" in root.get("{http://www.w3.org/2001/XMLSchema-instance}schemaLocation")
+    assert [child.tag for child in root] == [GEXF + "meta", GEXF + "graph"]
+    assert root.find(GEXF + "meta").get("lastmodifieddate") is None
+    graph = root.find(GEXF + "graph")
+    assert graph.get("defaultedgetype") == "directed" and graph.get("mode") == "static"
+    tags = [child.tag.removeprefix(GEXF) for child in graph]
+    assert tags == sorted(tags, key=["attributes", "nodes", "edges"].index) and tags.count("nodes") == 1
+    declared: dict[str, dict[str, str]] = {"node": {}, "edge": {}}
+    for block in graph.findall(GEXF + "attributes"):
+        assert block.get("class") in declared and block.get("mode") == "static"
+        for attribute in block.findall(GEXF + "attribute"):
+            assert attribute.get("type") in GEXF_TYPES and attribute.get("title")
+            assert attribute.get("id") not in declared[block.get("class")], "attribute ids are unique per class"
+            declared[block.get("class")][attribute.get("id")] = attribute.get("type")
+
+    def check_values(element, kind):
+        for value in element.iter(GEXF + "attvalue"):
+            type_name = declared[kind][value.get("for")]  # KeyError: an undeclared attribute
+            text = value.get("value")
+            if type_name == "boolean":
+                assert text in ("true", "false")
+            else:
+                GEXF_TYPES[type_name](text)
+
+    node_ids = []
+    for node in graph.find(GEXF + "nodes"):
+        assert node.tag == GEXF + "node" and node.get("id") and node.get("label") is not None
+        node_ids.append(node.get("id"))
+        check_values(node, "node")
+    assert len(node_ids) == len(set(node_ids))
+    edge_ids = []
+    for edge in graph.find(GEXF + "edges"):
+        assert edge.get("source") in set(node_ids) and edge.get("target") in set(node_ids)
+        edge_ids.append(edge.get("id"))
+        check_values(edge, "edge")
+    assert len(edge_ids) == len(set(edge_ids)) and all(i.startswith("urn:uuid:") for i in edge_ids)
 
 
 def test_node_link_reads_back_equal_with_lists(view, written):
@@ -132,22 +186,40 @@ def _tsv(path: Path) -> list[list[str]]:
 
 def test_kgx_columns_rows_and_categories(release, view, written):
     nodes, edges = _tsv(written / "kgx" / "nodes.tsv"), _tsv(written / "kgx" / "edges.tsv")
-    assert tuple(nodes[0]) == kgx.NODE_COLUMNS == ("id", "category", "name", "description", "synonym", "xref",
-                                                   "iri", "provided_by")
-    assert tuple(edges[0]) == kgx.EDGE_COLUMNS == ("id", "subject", "predicate", "object", "knowledge_level",
-                                                   "agent_type", "primary_knowledge_source", "knowledge_source")
+    assert tuple(nodes[0]) == kgx.NODE_COLUMNS == ("id", "category", "original_category", "name", "description",
+                                                   "synonym", "xref", "iri", "publications", "provided_by")
+    assert tuple(edges[0]) == kgx.EDGE_COLUMNS == ("id", "subject", "predicate", "object", "original_predicate",
+                                                   "knowledge_level", "agent_type", "primary_knowledge_source",
+                                                   "knowledge_source")
     assert all(len(row) == len(nodes[0]) for row in nodes) and all(len(row) == len(edges[0]) for row in edges)
     rows = [dict(zip(nodes[0], row, strict=True)) for row in nodes[1:]]
-    assert {r["iri"] for r in rows} == _resources(release.asserted)
-    assert len(edges) - 1 == _object_triples(release.asserted)
+    with_curie = {n for n in _resources(release.asserted) if kgx.kgx_id(n, curie(n, release.prefixes))}
+    assert {r["iri"] for r in rows} == with_curie
+    cited_pages = {str(o) for o in release.asserted.objects(None, DCTERMS.source)}
+    assert not cited_pages & {r["iri"] for r in rows}, "web pages have no CURIE: publications, not nodes"
     ids = {r["id"] for r in rows}
     assert len(ids) == len(rows), "CURIE ids are unique"
+    iri_of = {r["id"]: r["iri"] for r in rows}
+    expected = sum(1 for s, p, o in release.asserted if isinstance(o, URIRef) and p != RDF.type
+                   and str(s) in with_curie and str(o) in with_curie)
+    assert len(edges) - 1 == expected
     for row in edges[1:]:
-        assert row[1] in ids and row[3] in ids and row[4] == "knowledge_assertion"
+        assert row[1] in ids and row[3] in ids and row[5] == "knowledge_assertion"
+        triple = (URIRef(iri_of[row[1]]), URIRef(_expand(row[4], release.prefixes)), URIRef(iri_of[row[3]]))
+        assert triple in release.asserted
     by_iri = {r["iri"]: r for r in rows}
     for s, cls in release.asserted.subject_objects(RDF.type):
-        assert curie(str(cls), release.prefixes) in by_iri[str(s)]["category"].split("|")
-    assert all(any(c.startswith("biolink:") for c in r["category"].split("|")) for r in rows)
+        if str(s) in by_iri:
+            assert curie(str(cls), release.prefixes) in by_iri[str(s)]["original_category"].split("|")
+    assert all(c.startswith("biolink:") for r in rows for c in r["category"].split("|"))
+    for s, source in release.asserted.subject_objects(DCTERMS.source):
+        if str(s) in by_iri:
+            assert str(source) in by_iri[str(s)]["publications"].split("|")
+
+
+def _expand(value: str, prefixes: dict[str, str]) -> str:
+    prefix, _, local = value.partition(":")
+    return prefixes[prefix] + local
 
 
 def test_kgx_cells_never_break_rows():
@@ -157,7 +229,7 @@ def test_kgx_cells_never_break_rows():
     g.add((a, SKOS.prefLabel, Literal('"quoted" name', lang="en")))
     g.add((a, SKOS.related, URIRef("https://w3id.org/cryokg/id/code/B")))
     nodes, _ = kgx.kgx_tables(to_networkx(g))
-    assert {row[3] for row in nodes} == {"one two three", ""}
+    assert {row[4] for row in nodes} == {"one two three", ""}
     assert not any(cell.startswith('"') for row in nodes for cell in row), "Neo4j would read a quoted field"
 
 
@@ -194,9 +266,11 @@ def test_export_command_reads_the_release(release, tmp_path, capsys):
     assert main(["export", "--release", str(built), "--out", str(out), "--format", "csv", "--format", "kgx"]) == 0
     printed = capsys.readouterr().out
     nodes, edges = len(_resources(release.asserted)), _object_triples(release.asserted)
-    for name in ("csv", "kgx"):
-        line = next(line for line in printed.splitlines() if line.strip().startswith(name))
-        assert f"{nodes} nodes" in line and f"{edges} edges" in line
+    line = next(line for line in printed.splitlines() if line.strip().startswith("csv"))
+    assert f"{nodes} nodes" in line and f"{edges} edges" in line
+    kgx_nodes, kgx_edges = kgx.kgx_tables(to_networkx(release))
+    line = next(line for line in printed.splitlines() if line.strip().startswith("kgx"))
+    assert f"{len(kgx_nodes)} nodes" in line and f"{len(kgx_edges)} edges" in line
     assert (out / "csv" / "nodes.csv").is_file() and not (out / "cryokg.graphml").exists()
     assert main(["export", "--release", str(tmp_path / "missing"), "--out", str(out)]) == 2
 

@@ -106,12 +106,13 @@ def test_kgx_tsv_reads_back_row_for_row(graph: Graph) -> None:
         nodes, edges = _read_tsv(folder / "kgx" / "nodes.tsv"), _read_tsv(folder / "kgx" / "edges.tsv")
     assert nodes == [kgx.NODE_COLUMNS, *node_rows], "a value broke a row of nodes.tsv"
     assert edges == [kgx.EDGE_COLUMNS, *edge_rows], "a value broke a row of edges.tsv"
-    by_iri = {row[6]: row for row in nodes[1:]}
-    assert set(by_iri) == set(view.nodes)
+    by_iri = {row[7]: row for row in nodes[1:]}
+    assert set(by_iri) == set(view.nodes), "every resource of these graphs has a CURIE"
     for node, attrs in view.nodes(data=True):
-        assert set(attrs["types"]) <= set(by_iri[node][1].split(MULTI_SEPARATOR))
-    ids = {row[6]: row[0] for row in nodes[1:]}
-    assert Counter((row[1], row[2], row[3]) for row in edges[1:]) == Counter(
+        assert set(attrs["types"]) == set(filter(None, by_iri[node][2].split(MULTI_SEPARATOR)))
+        assert set(by_iri[node][1].split(MULTI_SEPARATOR)) == set(kgx.categories(attrs["types"]))
+    ids = {row[7]: row[0] for row in nodes[1:]}
+    assert Counter((row[1], row[4], row[3]) for row in edges[1:]) == Counter(
         (ids[u], k, ids[v]) for u, v, k in view.edges(keys=True))
 
 

@@ -26,7 +26,7 @@ from cryokg.release.exports.artifacts import diagram_artifacts, export_artifacts
 from cryokg.release.model import Release
 from cryokg.release.reasoning import entailments
 from cryokg.release.void import describe_release
-from cryokg.release.writers import merged, to_jsonld, to_ntriples, to_rdfxml, to_turtle
+from cryokg.release.writers import canonical, merged, to_turtle
 from cryokg.sources.load import DEFAULT_SOURCES, load_sources
 
 __all__ = ["ARTIFACTS", "BuildResult", "assemble", "build", "rebase"]
@@ -99,12 +99,14 @@ def _write(path: Path, text: str) -> None:
 
 
 def write_rdf(release: Release, out: Path) -> list[str]:
-    """The release in four RDF syntaxes, plus the inferred closure in Turtle."""
+    """The release in four RDF syntaxes, plus the inferred closure in Turtle (one sort per graph)."""
     prefixes = release.prefixes
-    _write(out / "cryokg.ttl", to_turtle(release.asserted, prefixes=prefixes, header=GENERATED_NOTE))
-    _write(out / "cryokg.nt", to_ntriples(release.asserted))
-    _write(out / "cryokg.jsonld", to_jsonld(release.asserted, prefixes=prefixes))
-    _write(out / "cryokg.rdf", to_rdfxml(release.asserted, prefixes=prefixes))
+    asserted = canonical(release.asserted)
+    _write(out / "cryokg.ttl", asserted.turtle(prefixes, header=GENERATED_NOTE))
+    _write(out / "cryokg.nt", asserted.ntriples())
+    _write(out / "cryokg.jsonld", asserted.jsonld())
+    _write(out / "cryokg.rdf", asserted.rdfxml(prefixes))
+    del asserted
     _write(out / "cryokg-inferred.ttl", to_turtle(release.inferred, prefixes=prefixes,
                                                   header=GENERATED_NOTE + "\nAsserted triples plus their OWL 2 RL entailments."))
     return ["cryokg.ttl", "cryokg.nt", "cryokg.jsonld", "cryokg.rdf", "cryokg-inferred.ttl"]

@@ -3,6 +3,12 @@
 Each row becomes the SKOS mapping triple itself (``subject skos:exactMatch object``) plus one
 ``cryo:MappingRecord`` node that carries the row's provenance: where the identifier was seen (``see_also``,
 emitted as ``dcterms:source``) and when (``mapping_date``). So a mapping is a sourced fact like any other.
+
+The metadata block (the ``#``-prefixed lines before the table) is YAML: the leading ``#`` of each line is
+removed and the rest is read with PyYAML's safe loader; its ``curie_map`` becomes a ``curies.Converter``
+(which refuses duplicate prefixes or namespaces), and every CURIE of the table is expanded with it. The
+files themselves are checked against the SSSOM schema with sssom-py's own parser and validator in
+``tests/test_sssom.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import curies
+import yaml
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
@@ -27,39 +35,37 @@ MAPPING_PREDICATES = {str(SKOS.exactMatch), str(SKOS.closeMatch), str(SKOS.broad
                       str(SKOS.relatedMatch)}
 
 
-def _read_header(lines: list[str], path: Path) -> tuple[dict[str, str], int]:
-    """Parse the ``#``-prefixed YAML header far enough to get ``curie_map``; return it and the table start."""
-    curie_map: dict[str, str] = {}
-    in_map = False
-    index = 0
-    header = [raw[1:] for raw in lines if raw.startswith("#")]
-    margin = min((len(h) - len(h.lstrip()) for h in header if h.strip()), default=0)  # "# key:" or "#key:"
-    for index, raw in enumerate(lines):  # noqa: B007 - index is used after the loop
-        if not raw.startswith("#"):
-            break
-        body = raw[1 + margin:].rstrip() if len(raw) > margin else ""
-        if re.match(r"^curie_map:\s*$", body):
-            in_map = True
-            continue
-        entry = re.match(r"^\s+([A-Za-z_][\w.-]*):\s*['\"]?([^'\"]+)['\"]?\s*$", body)
-        if in_map and entry:
-            curie_map[entry.group(1)] = entry.group(2)
-        elif body and not body[0].isspace():
-            in_map = False
-    else:
-        index = len(lines)
-    if not curie_map:
+def _read_header(lines: list[str], path: Path) -> tuple[curies.Converter, int]:
+    """The metadata block as YAML: the converter of its ``curie_map`` and the index of the table's first line."""
+    start = next((index for index, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    try:
+        metadata = yaml.safe_load("\n".join(line[1:] for line in lines[:start])) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SourceError(path, f"SSSOM metadata block is not valid YAML: {problem}",
+                          mark.line + 1 if mark else 1) from None
+    if not isinstance(metadata, dict):
+        raise SourceError(path, "SSSOM metadata block must be a YAML mapping (key: value lines)", 1)
+    curie_map = metadata.get("curie_map")
+    if not isinstance(curie_map, dict) or not curie_map:
         raise SourceError(path, "SSSOM header has no curie_map", 1)
-    return curie_map, index
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in curie_map.items()):
+        raise SourceError(path, "SSSOM curie_map must map prefixes to namespace IRIs (text)", 1)
+    try:
+        converter = curies.Converter.from_prefix_map(curie_map)
+    except ValueError as exc:
+        raise SourceError(path, f"SSSOM curie_map: {exc}", 1) from None
+    return converter, start
 
 
-def _expand(value: str, curie_map: dict[str, str], path: Path, line: int) -> URIRef:
+def _expand(value: str, converter: curies.Converter, path: Path, line: int) -> URIRef:
     if value.startswith(("http://", "https://")):
         return URIRef(value)
-    prefix, sep, local = value.partition(":")
-    if not sep or prefix not in curie_map:
+    iri = converter.expand(value) if ":" in value else None
+    if iri is None:
         raise SourceError(path, f"CURIE {value!r} uses a prefix that is not in the curie_map", line)
-    return URIRef(curie_map[prefix] + local)
+    return URIRef(iri)
 
 
 def _slug(text: str) -> str:
@@ -72,7 +78,9 @@ def load_sssom(path: Path, *, base: str = DEFAULT_BASE) -> Iterator[tuple[URIRef
         lines = read_limited(path).decode("utf-8").splitlines()
     except UnicodeDecodeError as exc:
         raise SourceError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    curie_map, start = _read_header(lines, path)
+    except OSError as exc:
+        raise SourceError(path, f"cannot read: {exc.strerror or exc}") from exc
+    converter, start = _read_header(lines, path)
     table = lines[start:]
     if not table:
         raise SourceError(path, "SSSOM file has no table", start + 1)
@@ -82,9 +90,9 @@ def load_sssom(path: Path, *, base: str = DEFAULT_BASE) -> Iterator[tuple[URIRef
         raise SourceError(path, f"SSSOM table lacks columns: {', '.join(missing)}", start + 1)
     for offset, row in enumerate(reader, start=2):
         line = start + offset
-        subject = _expand(row["subject_id"], curie_map, path, line)
-        predicate = _expand(row["predicate_id"], curie_map, path, line)
-        obj = _expand(row["object_id"], curie_map, path, line)
+        subject = _expand(row["subject_id"], converter, path, line)
+        predicate = _expand(row["predicate_id"], converter, path, line)
+        obj = _expand(row["object_id"], converter, path, line)
         if str(predicate) not in MAPPING_PREDICATES:
             raise SourceError(path, f"predicate {row['predicate_id']!r} is not a SKOS mapping property", line)
         if not row["see_also"].startswith(("http://", "https://")):
@@ -99,7 +107,7 @@ def load_sssom(path: Path, *, base: str = DEFAULT_BASE) -> Iterator[tuple[URIRef
         yield record, CRYO.mappingObject, obj
         if row["object_label"]:
             yield record, CRYO.mappingObjectLabel, Literal(row["object_label"])
-        yield record, CRYO.mappingJustification, _expand(row["mapping_justification"], curie_map, path, line)
+        yield record, CRYO.mappingJustification, _expand(row["mapping_justification"], converter, path, line)
         yield record, CRYO.mappingDate, Literal(row["mapping_date"], datatype=XSD.date)
         yield record, DCTERMS.source, URIRef(row["see_also"])
         if row.get("comment"):

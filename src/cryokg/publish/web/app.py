@@ -260,8 +260,8 @@ def create_app(settings: Settings) -> Starlette:
         from cryokg.release.writers import FORMATS
 
         writer = FORMATS[row.rdf_format or "turtle"]
-        text = writer(graph) if row.rdf_format == "ntriples" else writer(graph, prefixes={**renderer.prefixes,
-                                                                                         "sd": "http://www.w3.org/ns/sparql-service-description#"})
+        text = writer(graph) if row.rdf_format in ("ntriples", "jsonld") else writer(
+            graph, prefixes={**renderer.prefixes, "sd": "http://www.w3.org/ns/sparql-service-description#"})
         return Response(text, media_type=row.content_type, headers={"Vary": "Accept"})
 
     # --- errors and lifecycle ----------------------------------------------------------------------------
@@ -298,11 +298,13 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         Route("/{path:path}", resource, methods=["GET"]),
     ]
-    middleware = [Middleware(SecurityHeaders), Middleware(CorsGetOnly),
-                  Middleware(BodyLimit, max_bytes=settings.max_body)]
-    if settings.cache_entries > 0:  # outermost: what it keeps carries every other middleware's headers
+    middleware = [Middleware(SecurityHeaders), Middleware(BodyLimit, max_bytes=settings.max_body)]
+    if settings.cache_entries > 0:  # what it keeps carries the inner middleware's headers
         middleware.insert(0, Middleware(ResponseCache, negotiate=_resource_format, max_entries=settings.cache_entries,
                                         max_bytes=settings.cache_bytes))
+    # outside the cache: whether a response carries CORS headers depends on the request's Origin, which is not part
+    # of the cache key
+    middleware.insert(0, Middleware(CorsGetOnly))
     middleware.insert(0, Middleware(RejectMalformed))  # outermost: nothing else sees such a request
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                     exception_handlers={HTTPException: http_error, Exception: server_error})

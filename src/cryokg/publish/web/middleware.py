@@ -1,5 +1,5 @@
-"""Pure ASGI middleware: malformed requests (400/404), request-body limit (413), CORS for GET only, security
-headers, and a response cache.
+"""Pure ASGI middleware: malformed requests (400/404), request-body limit (413), CORS for GET only (Starlette's),
+security headers, and a response cache.
 
 Written as plain ASGI callables rather than Starlette's ``BaseHTTPMiddleware`` so they add no buffering or
 task switching to every request and cannot swallow errors.
@@ -110,37 +110,24 @@ class BodyLimit:
 
 
 class CorsGetOnly:
-    """CORS for reading only: GET/HEAD responses carry ``Access-Control-Allow-Origin: *``; a preflight is
-    granted for GET/HEAD and gets no CORS headers for any other method (the browser then blocks it)."""
+    """CORS for reading only, by Starlette's ``CORSMiddleware``: any origin may read GET/HEAD responses
+    (``Access-Control-Allow-Origin: *``) and a preflight is granted for GET/HEAD with the ``Accept`` header,
+    cached a day. Requests with other methods bypass it, so their responses carry no CORS header (a page on
+    another origin cannot read the answer to its POST), and Starlette refuses a preflight asking for them
+    (400, ``Access-Control-Allow-Methods: GET, HEAD``), so the browser never sends the request itself."""
 
     def __init__(self, app: ASGIApp) -> None:
+        from starlette.middleware.cors import CORSMiddleware
+
         self.app = app
+        self.cors = CORSMiddleware(app, allow_origins=["*"], allow_methods=["GET", "HEAD"], allow_headers=["Accept"],
+                                   max_age=86400)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.cors(scope, receive, send)  # type: ignore[arg-type]
             return
-        method = scope["method"]
-        headers = dict(scope.get("headers", []))
-        if method == "OPTIONS" and b"origin" in headers and b"access-control-request-method" in headers:
-            wanted = headers[b"access-control-request-method"].decode("latin-1").strip().upper()
-            extra = [(b"vary", b"Origin")]
-            if wanted in ("GET", "HEAD"):
-                extra += [(b"access-control-allow-origin", b"*"), (b"access-control-allow-methods", b"GET, HEAD"),
-                          (b"access-control-allow-headers", b"Accept"), (b"access-control-max-age", b"86400")]
-            await send({"type": "http.response.start", "status": 204, "headers": extra})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        if method not in ("GET", "HEAD"):
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"access-control-allow-origin", b"*")]
-            await send(message)
-
-        await self.app(scope, receive, send_with_cors)
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:

@@ -66,7 +66,9 @@ class Renderer:
         graph = self.data.description(iri)
         if row.rdf_format == "ntriples":
             return to_ntriples(graph)
-        writer = {"turtle": to_turtle, "jsonld": to_jsonld, "rdfxml": to_rdfxml}[row.rdf_format or ""]
+        if row.rdf_format == "jsonld":
+            return to_jsonld(graph)
+        writer = {"turtle": to_turtle, "rdfxml": to_rdfxml}[row.rdf_format or ""]
         return writer(graph, prefixes=self.prefixes)
 
     # --- HTML -----------------------------------------------------------------------------------------

@@ -9,11 +9,15 @@ the same way for every format, so the rule is written once:
   an empty list becomes the empty string;
 * per attribute name, one type for all nodes (or edges): ``bool``, ``int`` or ``float`` when every value is a
   single value of that type, else ``str`` (booleans then read ``true``/``false``), so a GraphML key or GEXF
-  attribute has one declared type.
+  attribute has one declared type;
+* for the XML formats (``xml=True``), a character XML 1.0 cannot hold at all (C0 controls other than tab, line
+  feed and carriage return; U+FFFE, U+FFFF) becomes U+FFFD, the replacement character: the file stays
+  readable, and the RDF release keeps the exact text.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -43,6 +47,7 @@ _DESCRIPTION_KEYS = ("skos:definition@en", "skos:definition", "rdfs:comment@en",
                      "dcterms:description@en", "dcterms:description")
 
 Scalar = str | int | float | bool
+_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @runtime_checkable
@@ -84,20 +89,19 @@ def attribute_types(records: Iterable[Mapping[str, object]]) -> dict[str, type]:
     return {key: kinds.pop() if len(kinds) == 1 else str for key, kinds in sorted(seen.items())}
 
 
-def flatten(record: Mapping[str, object], types: Mapping[str, type]) -> dict[str, Scalar]:
-    """*record* with every value turned into one scalar of the declared type."""
+def flatten(record: Mapping[str, object], types: Mapping[str, type], *, xml: bool = False) -> dict[str, Scalar]:
+    """*record* with every value turned into one scalar of the declared type (XML-safe text if *xml*)."""
     flat: dict[str, Scalar] = {}
     for key, value in record.items():
         if types.get(key, str) is not str:
             flat[key] = value[0] if isinstance(value, list) else value  # type: ignore[assignment]
-        elif isinstance(value, list):
-            flat[key] = MULTI_SEPARATOR.join(_text(v) for v in value)
-        else:
-            flat[key] = _text(value)
+            continue
+        text = MULTI_SEPARATOR.join(_text(v) for v in value) if isinstance(value, list) else _text(value)
+        flat[key] = _NOT_XML_CHAR.sub("\ufffd", text) if xml else text
     return flat
 
 
-def scalar_graph(graph: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, dict[str, type], dict[str, type]]:
+def scalar_graph(graph: nx.MultiDiGraph, *, xml: bool = False) -> tuple[nx.MultiDiGraph, dict[str, type], dict[str, type]]:
     """A copy of *graph* with scalar attributes, plus the node and edge attribute types."""
     import networkx as nx
 
@@ -105,9 +109,9 @@ def scalar_graph(graph: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, dict[str, typ
     edge_types = attribute_types(data for _, _, data in graph.edges(data=True))
     flat = nx.MultiDiGraph(**graph.graph)
     for node, data in graph.nodes(data=True):
-        flat.add_node(node, **flatten(data, node_types))
+        flat.add_node(node, **flatten(data, node_types, xml=xml))
     for u, v, key, data in graph.edges(keys=True, data=True):
-        flat.add_edge(u, v, key=key, **flatten(data, edge_types))
+        flat.add_edge(u, v, key=key, **flatten(data, edge_types, xml=xml))
     return flat, node_types, edge_types
 
 

@@ -28,7 +28,7 @@ def to_gexf(graph: nx.MultiDiGraph) -> str:
     """The GEXF document of a networkx view, as text, without a date."""
     import networkx as nx
 
-    flat, _, _ = scalar_graph(graph)
+    flat, _, _ = scalar_graph(graph, xml=True)
     ordered = nx.MultiDiGraph(**{k: v for k, v in flat.graph.items() if k == "name"})
     for node in sorted(flat.nodes):
         ordered.add_node(node, **dict(sorted(flat.nodes[node].items())))

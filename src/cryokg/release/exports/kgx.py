@@ -1,21 +1,30 @@
-"""KGX TSV (https://github.com/biolink/kgx, "KGX format"): ``kgx/nodes.tsv`` and ``kgx/edges.tsv``.
+"""KGX TSV (https://github.com/biolink/kgx, "KGX format"): ``kgx/nodes.tsv`` and ``kgx/edges.tsv``, in the
+Biolink Model's terms, so that the ``kgx`` library loads the files (``kgx transform``) and its validator
+(``kgx validate``) accepts them (``tests/test_kgx.py`` runs both).
 
-Columns are fixed (:data:`NODE_COLUMNS`, :data:`EDGE_COLUMNS`) so the files load unchanged with
-``kgx transform --input-format tsv`` and with Neo4j (see the README for the ``LOAD CSV`` lines).
+Columns are fixed (:data:`NODE_COLUMNS`, :data:`EDGE_COLUMNS`); the files also load into Neo4j (README).
 KGX reads TSV without quoting and splits list columns on ``|``; so values are written unquoted, a tab,
 newline or carriage return inside a value becomes a space, and a value that would start with ``"`` (which
 Neo4j's CSV reader takes as an opening quote) starts with ``“`` instead.
 
-* ``id``: the node's CURIE (its IRI where no prefix fits); ``iri``: the full IRI.
-* ``category``: the node's types as CURIEs plus the Biolink class that :data:`BIOLINK_CATEGORIES` maps one of
-  them to (``biolink:NamedThing`` when none does), sorted and ``|``-joined; KGX requires one category at least.
+* **Nodes** are the view's resources that have a CURIE: ``id`` is that CURIE, from the project's prefixes or,
+  for the identifiers of other vocabularies that the mappings name, from :data:`EXTERNAL_PREFIXES` (Biolink's
+  own prefixes for them). Resources without one -- the cited web pages, the licence, the ontology and
+  vocabulary namespace IRIs -- are not KGX nodes (KGX requires CURIE ids); the edges to them are left out,
+  except ``dcterms:source``, which becomes the ``publications`` of the citing node.
+* ``category``: the Biolink classes :data:`BIOLINK_CATEGORIES` maps the node's types to (``biolink:NamedThing``
+  when none does), sorted; ``original_category``: the node's own type CURIEs (``cryo:Nerve``).
 * ``name``: the view's label; ``description``: the English definition; ``synonym``: the English alternative
-  labels; ``xref``: the targets of the node's SKOS mapping edges (``skos:exactMatch`` ...).
-* Edges: ``id`` is a stable UUID 5 of the triple; ``predicate`` is our predicate CURIE (not a Biolink
-  predicate: we do not claim an alignment we have not checked); ``knowledge_level`` is
-  ``knowledge_assertion`` for asserted triples and ``logical_entailment`` for inferred ones, with
-  ``agent_type`` ``manual_agent`` / ``automated_agent`` to match; both knowledge sources are
-  ``infores:cryokg``.
+  labels; ``xref``: the targets of the node's SKOS mapping edges (``skos:exactMatch`` ...), as CURIEs;
+  ``iri``: the full IRI; ``publications``: the URLs of its ``dcterms:source``; ``provided_by``: cryokg.
+* **Edges**: ``predicate`` is the Biolink predicate :data:`BIOLINK_PREDICATES` maps ours to, else
+  ``biolink:related_to``; ``original_predicate`` is always our predicate CURIE. One row per RDF triple, so
+  two rows can share subject, Biolink predicate and object (``rdfs:domain`` and ``rdfs:range`` of a property
+  with the same class are both ``biolink:related_to``): kgx keys the edges of its in-memory graph by that
+  triple and keeps one of them when it loads the files; the files hold both. ``id`` is the stable UUID 5
+  of the (RDF) triple; ``knowledge_level`` is ``knowledge_assertion`` for asserted triples and
+  ``logical_entailment`` for inferred ones, with ``agent_type`` ``manual_agent`` / ``automated_agent`` to
+  match; both knowledge sources are ``infores:cryokg``.
 """
 
 from __future__ import annotations
@@ -30,32 +39,66 @@ from cryokg.release.exports.base import MULTI_SEPARATOR, description_of, edge_id
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["BIOLINK_CATEGORIES", "EDGE_COLUMNS", "INFORES", "NODE_COLUMNS", "KGXExporter", "kgx_tables"]
+__all__ = ["BIOLINK_CATEGORIES", "BIOLINK_PREDICATES", "EDGE_COLUMNS", "EXTERNAL_PREFIXES", "INFORES",
+           "NODE_COLUMNS", "KGXExporter", "kgx_tables"]
 
-NODE_COLUMNS = ("id", "category", "name", "description", "synonym", "xref", "iri", "provided_by")
-EDGE_COLUMNS = ("id", "subject", "predicate", "object", "knowledge_level", "agent_type",
+NODE_COLUMNS = ("id", "category", "original_category", "name", "description", "synonym", "xref", "iri",
+                "publications", "provided_by")
+EDGE_COLUMNS = ("id", "subject", "predicate", "object", "original_predicate", "knowledge_level", "agent_type",
                 "primary_knowledge_source", "knowledge_source")
 INFORES = "infores:cryokg"
 
+EXTERNAL_PREFIXES = {
+    "SNOMEDCT": "http://snomed.info/id/",
+    "FMA": "http://purl.org/sig/ont/fma/fma",
+    "MESH": "http://id.nlm.nih.gov/mesh/",
+}
+"""IRIs of other vocabularies that the project's prefixes do not cover, with Biolink's prefix for each.
+FMA: the release uses FMA's own IRIs (``.../fma/fma65443``), Biolink's prefix map the OBO form of the same
+identifier (``FMA_65443``); the CURIE ``FMA:65443`` names the same FMA class either way."""
+
 BIOLINK_CATEGORIES = {
-    "cryo:AnatomicalStructure": "biolink:AnatomicalEntity",
-    "cryo:Nerve": "biolink:AnatomicalEntity",
-    "cryo:NervePlexus": "biolink:AnatomicalEntity",
-    "cryo:Tissue": "biolink:AnatomicalEntity",
+    "cryo:Nerve": "biolink:GrossAnatomicalStructure",
+    "cryo:NervePlexus": "biolink:GrossAnatomicalStructure",
     "cryo:BodyRegion": "biolink:GrossAnatomicalStructure",
+    "cryo:AnatomicalStructure": "biolink:AnatomicalEntity",
+    "cryo:Tissue": "biolink:AnatomicalEntity",
     "cryo:ProcedureCode": "biolink:Procedure",
     "cryo:Technique": "biolink:Procedure",
+    "cryo:ImagingGuidance": "biolink:Procedure",
+    "cryo:ProcedureStep": "biolink:Procedure",
     "cryo:Device": "biolink:Device",
+    "cryo:DevicePart": "biolink:Device",
     "cryo:Substance": "biolink:ChemicalEntity",
     "cryo:Coolant": "biolink:ChemicalEntity",
     "cryo:Indication": "biolink:DiseaseOrPhenotypicFeature",
-    "cryo:Source": "biolink:InformationContentEntity",
-    "owl:Class": "biolink:OntologyClass",
 }
-"""Our classes that have an obvious Biolink counterpart. Everything else is ``biolink:NamedThing``."""
+"""Our classes and the Biolink class each one is an instance of (README, "KGX: Biolink mapping"). Every
+other type maps to ``biolink:NamedThing``: code assignments, rules, payer positions, scopes and the other
+n-ary or bookkeeping nodes have no closer Biolink class, and ``biolink:OntologyClass``, the obvious one for
+the vocabulary's classes, is a mixin, which KGX refuses as a category."""
+
+BIOLINK_PREDICATES = {
+    "skos:exactMatch": "biolink:exact_match",
+    "skos:closeMatch": "biolink:close_match",
+    "skos:broadMatch": "biolink:broad_match",
+    "skos:narrowMatch": "biolink:narrow_match",
+    "rdfs:subClassOf": "biolink:subclass_of",
+    "skos:broader": "biolink:subclass_of",
+    "cryo:locatedIn": "biolink:located_in",
+    "cryo:regionPartOf": "biolink:part_of",
+    "cryo:branchOf": "biolink:part_of",
+    "cryo:hasPart": "biolink:has_part",
+    "cryo:hasStep": "biolink:has_part",
+    "cryo:nextStep": "biolink:precedes",
+}
+"""Our predicates that have a Biolink counterpart (README, "KGX: Biolink mapping", says why for each);
+every other predicate is written as ``biolink:related_to`` with our CURIE in ``original_predicate``."""
 
 _MAPPING_PREDICATES = ("skos:exactMatch", "skos:closeMatch", "skos:broadMatch", "skos:narrowMatch",
                        "skos:relatedMatch")
+_SOURCE_PREDICATE = "dcterms:source"
+_CURIE = re.compile(r"^[^ <()>:]*:[^/ :]+$")  # what KGX's PrefixManager.is_curie accepts
 _UNSAFE = re.compile(r"[\t\r\n]+")
 
 
@@ -71,30 +114,51 @@ def _listed(values: object) -> str:
     return MULTI_SEPARATOR.join(_cell(v) for v in items)
 
 
-def _categories(types: list[str]) -> list[str]:
-    biolink = {BIOLINK_CATEGORIES[t] for t in types if t in BIOLINK_CATEGORIES} or {"biolink:NamedThing"}
-    return sorted(biolink | set(types))
+def kgx_id(node: str, curie: str) -> str | None:
+    """The KGX id of a view node: its CURIE, or one from :data:`EXTERNAL_PREFIXES`; None when it has none."""
+    if curie != node and _CURIE.match(curie):
+        return curie
+    for prefix, namespace in EXTERNAL_PREFIXES.items():
+        if node.startswith(namespace):
+            candidate = f"{prefix}:{node[len(namespace):]}"
+            return candidate if _CURIE.match(candidate) else None
+    return None
+
+
+def categories(types: list[str]) -> list[str]:
+    """The Biolink categories of a node with these type CURIEs."""
+    return sorted({BIOLINK_CATEGORIES[t] for t in types if t in BIOLINK_CATEGORIES} or {"biolink:NamedThing"})
 
 
 def kgx_tables(graph: nx.MultiDiGraph) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     """(node rows, edge rows) of a networkx view, each row in column order, sorted by id / triple."""
-    ids = {n: str(graph.nodes[n].get("curie") or n) for n in graph.nodes}
+    ids = {n: kgx_id(n, str(graph.nodes[n].get("curie") or n)) for n in graph.nodes}
     xrefs: dict[str, set[str]] = defaultdict(set)
-    for u, v, key in graph.edges(keys=True):
-        if key in _MAPPING_PREDICATES:
-            xrefs[u].add(ids[v])
-    nodes = []
-    for n, attrs in graph.nodes(data=True):
-        nodes.append((ids[n], _listed(_categories(list(attrs.get("types", [])))), _cell(attrs.get("label", "")),
-                      _cell(description_of(attrs)), _listed(attrs.get("skos:altLabel@en", [])),
-                      _listed(sorted(xrefs.get(n, ()))), _cell(attrs.get("iri", n)), INFORES))
+    publications: dict[str, set[str]] = defaultdict(set)
     edges = []
     for u, v, key, data in graph.edges(keys=True, data=True):
+        if key == _SOURCE_PREDICATE:
+            publications[u].add(v)
+            if ids[v] is None:
+                continue
+        if ids[u] is None or ids[v] is None:
+            continue
+        if key in _MAPPING_PREDICATES:
+            xrefs[u].add(ids[v])
         inferred = bool(data.get("inferred"))
-        edges.append((edge_id(u, key, v), ids[u], _cell(key), ids[v],
-                      "logical_entailment" if inferred else "knowledge_assertion",
+        edges.append((edge_id(u, key, v), ids[u], BIOLINK_PREDICATES.get(key, "biolink:related_to"), ids[v],
+                      _cell(key), "logical_entailment" if inferred else "knowledge_assertion",
                       "automated_agent" if inferred else "manual_agent", INFORES, INFORES))
-    return sorted(nodes), sorted(edges, key=lambda row: (row[1], row[2], row[3]))
+    nodes = []
+    for n, attrs in graph.nodes(data=True):
+        if ids[n] is None:
+            continue
+        types = list(attrs.get("types", []))
+        nodes.append((ids[n], _listed(categories(types)), _listed(sorted(types)), _cell(attrs.get("label", "")),
+                      _cell(description_of(attrs)), _listed(attrs.get("skos:altLabel@en", [])),
+                      _listed(sorted(xrefs.get(n, ()))), _cell(attrs.get("iri", n)),
+                      _listed(sorted(publications.get(n, ()))), INFORES))
+    return sorted(nodes), sorted(edges, key=lambda row: (row[1], row[4], row[3]))
 
 
 def _tsv(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
@@ -105,7 +169,7 @@ class KGXExporter:
     """``kgx/nodes.tsv`` and ``kgx/edges.tsv``."""
 
     name = "kgx"
-    description = "KGX TSV node and edge files for KG tools and Neo4j (kgx/nodes.tsv, kgx/edges.tsv)"
+    description = "KGX TSV node and edge files in Biolink terms, for KG tools and Neo4j (kgx/nodes.tsv, kgx/edges.tsv)"
 
     def write(self, graph: nx.MultiDiGraph, out_dir: Path) -> list[Path]:
         nodes, edges = kgx_tables(graph)

@@ -1,11 +1,10 @@
-"""Node-link JSON (networkx's ``node_link_data`` layout, d3-style) with the view's attributes unflattened.
+"""Node-link JSON (d3-style), written by ``networkx.node_link_data(G, edges="edges")``.
 
 JSON holds lists, so multi-valued literals and ``types`` stay lists here (unlike GraphML and GEXF). Read it
-back with ``networkx.node_link_graph(json.load(f), edges="edges")``. Built by hand rather than with
-``node_link_data`` because that function's keyword for the edge list changed between networkx releases;
-the layout is the same: ``directed``, ``multigraph``, ``graph``, ``nodes`` (``id`` + attributes) and
-``edges`` (``source``, ``target``, ``key`` + attributes), nodes sorted by id and edges by
-(source, key, target), keys sorted, two-space indent, UTF-8.
+back with ``networkx.node_link_graph(json.load(f), edges="edges")``. The layout is networkx's: ``directed``,
+``multigraph``, ``graph`` (plus the generated-file ``note``), ``nodes`` (``id`` + attributes, in the view's
+sorted order) and ``edges`` (``source``, ``target``, ``key`` + attributes, in networkx's edge order, which
+the view's sorted insertion fixes); written with sorted keys, two-space indent, UTF-8.
 """
 
 from __future__ import annotations
@@ -24,11 +23,11 @@ __all__ = ["NodeLinkExporter", "to_node_link"]
 
 def to_node_link(graph: nx.MultiDiGraph) -> dict:
     """The node-link document of a networkx view, as a dict ready for ``json.dumps``."""
-    nodes = [{**graph.nodes[n], "id": n} for n in sorted(graph.nodes)]
-    edges = [{**data, "source": u, "target": v, "key": key}
-             for u, v, key, data in sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[2], e[1]))]
-    return {"directed": True, "multigraph": True, "graph": {**graph.graph, "note": GENERATED_NOTE},
-            "nodes": nodes, "edges": edges}
+    import networkx as nx
+
+    data = nx.node_link_data(graph, edges="edges")
+    data["graph"] = {**data["graph"], "note": GENERATED_NOTE}  # a new dict: node_link_data shares graph.graph
+    return data
 
 
 class NodeLinkExporter:
