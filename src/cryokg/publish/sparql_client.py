@@ -24,10 +24,10 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from cryokg.answer.agreement import query_form
 from cryokg.answer.store import QueryResult
 from cryokg.errors import BadInput
 from cryokg.rdf.parsing import rdflib_term
+from cryokg.rdf.sparql_text import query_form
 
 __all__ = [
     "GRAPH_ACCEPT",
