@@ -131,7 +131,7 @@ def _requests(release: Path, sources: Path, count: int) -> dict[str, list[str]]:
 def _same_answers(cryokg_url: str, other_url: str, quoted: list[str]) -> bool | str:
     """Ask both servers the same queries (both must be up) and compare the answers by meaning."""
     from cryokg.answer.agreement import compare
-    from cryokg.answer.store import EndpointEngine
+    from cryokg.publish.sparql_client import EndpointEngine
 
     for text in (urllib.parse.unquote(q) for q in quoted):
         difference = compare(EndpointEngine(cryokg_url).query(text), EndpointEngine(other_url).query(text), text)

@@ -61,11 +61,11 @@ from cryokg.publish.sparql_client import (
     UnreadableAnswer,
     connect,
     get_graph,
-    oxigraph_term,
     send,
     sparql_query,
 )
 from cryokg.rdf import sparql_text
+from cryokg.rdf.parsing import rdflib_term
 from cryokg.release.void import dataset_iri
 
 __all__ = [
@@ -191,7 +191,7 @@ class ReleaseFile:
 
     def graph(self) -> list[Triple]:
         """The release's triples as rdflib terms, for comparing with what a server sends back."""
-        return [(oxigraph_term(q.subject), oxigraph_term(q.predicate), oxigraph_term(q.object)) for q in self.store]
+        return [(rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object)) for q in self.store]
 
 
 def read_release(path: Path) -> ReleaseFile:
