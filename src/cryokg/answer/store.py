@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -165,8 +166,12 @@ def check_syntax(sparql: str) -> None:
     from cryokg.sandbox import SandboxUnavailable, call_without_network
 
     def check() -> None:
-        with contextlib.suppress(OSError):  # SERVICE refused by the filter: the text parsed, all this checks
+        try:
             OxigraphEngine(ox.Store())._query(sparql)
+        except OSError as exc:  # SERVICE refused by the filter: the text parsed, all this checks
+            # The traceback's frames hold pyoxigraph objects that must be freed on this thread, not later by
+            # the collector on another (pyoxigraph's results are bound to the thread that made them).
+            traceback.clear_frames(exc.__traceback__)
 
     with contextlib.suppress(SandboxUnavailable):
         call_without_network(check)
