@@ -31,7 +31,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -41,6 +41,7 @@ from cryokg.publish.web.fhir import fhir_routes
 from cryokg.publish.web.middleware import CACHE_FLAG, BodyLimit, CorsGetOnly, RejectMalformed, ResponseCache, SecurityHeaders
 from cryokg.publish.web.negotiation import MEDIA_TYPES, MediaType, by_extension, by_key, negotiate
 from cryokg.publish.web.render import Example, Renderer
+from cryokg.publish.web.search import FILTERS, MAX_QUERY
 from cryokg.publish.web.sparql import ASK, GRAPH, SELECT, ProtocolError, choose_format, parse_sparql_request, service_description
 from cryokg.publish.web.workers import DEFAULT_WORKER_MEMORY_MIB, QueryPool
 from cryokg.release.void import dataset_iri
@@ -48,6 +49,8 @@ from cryokg.release.void import dataset_iri
 __all__ = ["Settings", "create_app"]
 
 _log = logging.getLogger("cryokg.publish.web")
+FILTER_KEYS = {"", "all", *(f.key for f in FILTERS)}
+SUGGESTIONS = 10  # hits per suggestion request
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 
@@ -156,7 +159,31 @@ def create_app(settings: Settings) -> Starlette:
         return renderer.home()
 
     async def search(request: Request) -> Response:
-        return html(renderer.search(request.query_params.get("q", "")[:200]))
+        text = request.query_params.get("q", "")[:MAX_QUERY]
+        kind = request.query_params.get("type", "")[:40]
+        if kind not in FILTER_KEYS:
+            return html(renderer.search(text, kind, error=f"Unknown kind of thing '{kind}'. Use one of: "
+                                        + ", ".join(sorted(FILTER_KEYS - {""}))), 400)
+        return html(renderer.search(text, kind))
+
+    async def suggestions(request: Request) -> Response:
+        """Suggestions as you type: the best few hits as JSON (what cryokg.js shows under a search box)."""
+        text = request.query_params.get("q", "")[:MAX_QUERY]
+        kind = request.query_params.get("type", "")[:40]
+        if kind not in FILTER_KEYS:
+            return JSONResponse({"error": f"unknown type '{kind}'", "types": sorted(FILTER_KEYS - {""})}, 400)
+        hits = renderer.hits(text, kind, limit=SUGGESTIONS)
+        return JSONResponse({"query": text, "type": kind, "results": [
+            {"label": h.label, "iri": h.iri, "href": h.href, "kind": h.kind, "type": h.type_label or h.kind_label,
+             "code": h.code, "matched": h.matched, "how": h.how} for h in hits]})
+
+    async def tree(request: Request) -> Response:
+        request.scope[CACHE_FLAG] = True
+        return html(tree_page())
+
+    @functools.lru_cache(maxsize=1)
+    def tree_page() -> str:
+        return renderer.tree()
 
     async def suggest(request: Request) -> Response:
         params = request.query_params
@@ -289,6 +316,9 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         Route("/", home, methods=["GET"]),
         Route("/search", search, methods=["GET"]),
+        Route("/search/suggestions", suggestions, methods=["GET"]),
+        Route("/browse/", tree, methods=["GET"]),
+        Route("/browse", lambda request: RedirectResponse("/browse/", status_code=301), methods=["GET"]),
         Route("/suggest", suggest, methods=["GET"]),
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/.well-known/void", void, methods=["GET"]),

@@ -155,6 +155,25 @@ class ReleaseData:
                 return str(texts[0])
         return None
 
+    def notation(self, iri: str) -> str | None:
+        """The smallest ``skos:notation`` of *iri* (a code's number), or None."""
+        values = sorted(q.object.value for q in self.store.quads_for_pattern(
+            ox.NamedNode(iri), ox.NamedNode(str(SKOS.notation)), None, ox.DefaultGraph()))
+        return values[0] if values else None
+
+    def number(self, iri: str, predicate: str) -> float | None:
+        """The numeric value of *predicate* on *iri* (e.g. a step's ``cryo:stepOrder``), or None."""
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return None
+        for quad in self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, ox.DefaultGraph()):
+            try:
+                return float(quad.object.value)
+            except ValueError:
+                continue
+        return None
+
     def description(self, iri: str) -> Graph:
         """The RDF document of *iri*: its own triples plus the labels of the IRIs it points to."""
         graph = Graph()
@@ -183,6 +202,12 @@ class ReleaseData:
             found.update(q.subject.value for q in self.store.quads_for_pattern(None, None, None, graph)
                          if isinstance(q.subject, ox.NamedNode))
         return sorted(found)
+
+    def literals(self, predicate: str) -> list[tuple[str, str]]:
+        """(subject IRI, text) of every literal object of *predicate* in the release (not the VoID graph)."""
+        return [(q.subject.value, q.object.value)
+                for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), None, ox.DefaultGraph())
+                if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)]
 
     def search(self, text: str, *, limit: int = 50) -> list[SearchHit]:
         """Resources whose labels, synonyms or notations contain *text* (case-insensitive), best first.
