@@ -36,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from rdflib import Graph, Namespace, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from cryokg.errors import BadInput
@@ -112,14 +112,15 @@ def _code_label(ctx: _Ctx, code: URIRef, width: int) -> str:
 def find_family(graph: Graph, *, base: str = DEFAULT_BASE) -> URIRef:
     """The family to draw: the ``cryo:CodeFamily`` with the most member codes (ties: the smallest IRI)."""
     v = Namespace(base + "def/")
-    families = sorted(set(graph.subjects(RDF.type, v.CodeFamily)), key=str)
+    families = sorted({f for f in graph.subjects(RDF.type, v.CodeFamily) if isinstance(f, URIRef)}, key=str)
     if not families:
         raise BadInput("no cryo:CodeFamily in the graph: nothing to draw")
     return max(enumerate(families), key=lambda item: (len(set(graph.subjects(SKOS.broader, item[1]))), -item[0]))[1]
 
 
 def _members(ctx: _Ctx, family: URIRef) -> list[URIRef]:
-    return sorted(set(ctx.graph.subjects(SKOS.broader, family)), key=lambda c: (ctx.notation(c), str(c)))
+    return sorted({c for c in ctx.graph.subjects(SKOS.broader, family) if isinstance(c, URIRef)},
+                  key=lambda c: (ctx.notation(c), str(c)))
 
 
 def _shared_and_distinct(ctx: _Ctx, members: list[URIRef]) -> tuple[dict, dict]:
@@ -146,7 +147,7 @@ def _ordered(ctx: _Ctx, objects: frozenset) -> list:
     """Objects in reading order: steps by ``cryo:stepOrder``, everything else by label."""
     def key(o: object) -> tuple[int, str, str]:
         order = ctx.graph.value(o, ctx.v.stepOrder) if isinstance(o, URIRef) else None
-        return (int(order) if order is not None else 10**6, ctx.label(o), str(o))
+        return (int(str(order)) if isinstance(order, Literal) else 10**6, ctx.label(o), str(o))
     return sorted(objects, key=key)
 
 
@@ -155,7 +156,7 @@ def _related(ctx: _Ctx, members: list[URIRef]) -> dict[URIRef, set[URIRef]]:
     related: dict[URIRef, set[URIRef]] = defaultdict(set)
     for m in members:
         for other in set(ctx.graph.objects(m, ctx.v.relatedCode)) | set(ctx.graph.subjects(ctx.v.relatedCode, m)):
-            if other not in members:
+            if isinstance(other, URIRef) and other not in members:
                 related[other].add(m)
     return related
 
@@ -337,7 +338,7 @@ def nerve_to_code_dot(graph: Graph, *, family: URIRef | None = None, base: str =
     for i, (member, notation) in enumerate(zip(members, notations, strict=True)):
         definite = found.definite(notation)
         plain = [ctx.label(s) for s in definite if not answers[s].alternatives]
-        ported = []
+        ported: list[tuple[str, str]] = []
         for s in definite:
             if answers[s].alternatives:
                 ports[s] = f"{_q(ctx.curie(member))}:a{len(ported)}"

@@ -24,6 +24,7 @@ import gc
 import json
 import logging
 import urllib.parse
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,8 +143,9 @@ def create_app(settings: Settings) -> Starlette:
         if data.exists(iri):
             return describe(request, iri, path)
         stem, dot, extension = path.rpartition(".")
-        if dot and by_extension(extension) and data.exists(base + stem.lstrip("/")):
-            return describe(request, base + stem.lstrip("/"), stem, fixed=by_extension(extension).key)
+        by_suffix = by_extension(extension) if dot else None
+        if by_suffix is not None and data.exists(base + stem.lstrip("/")):
+            return describe(request, base + stem.lstrip("/"), stem, fixed=by_suffix.key)
         return error_page(404, f"Nothing is described at {iri} in this release.", {"Vary": "Accept"})
 
     async def void(request: Request) -> Response:
@@ -284,11 +286,17 @@ def create_app(settings: Settings) -> Starlette:
             return html(renderer.sparql(""), headers={"Vary": "Accept"})
         endpoint = base + "sparql"  # as in void.ttl; never built from the Host header, which the client chooses
         graph = service_description(endpoint, triples=triples, named_graphs=[void_graph_iri(base)])
-        from cryokg.release.writers import FORMATS
+        from cryokg.release.writers import to_jsonld, to_ntriples, to_rdfxml, to_turtle
 
-        writer = FORMATS[row.rdf_format or "turtle"]
-        text = writer(graph) if row.rdf_format in ("ntriples", "jsonld") else writer(
-            graph, prefixes={**renderer.prefixes, "sd": "http://www.w3.org/ns/sparql-service-description#"})
+        prefixes = {**renderer.prefixes, "sd": "http://www.w3.org/ns/sparql-service-description#"}
+        if row.rdf_format == "ntriples":
+            text = to_ntriples(graph)
+        elif row.rdf_format == "jsonld":
+            text = to_jsonld(graph)
+        elif row.rdf_format == "rdfxml":
+            text = to_rdfxml(graph, prefixes=prefixes)
+        else:
+            text = to_turtle(graph, prefixes=prefixes)
         return Response(text, media_type=row.content_type, headers={"Vary": "Accept"})
 
     # --- errors and lifecycle ----------------------------------------------------------------------------
@@ -302,7 +310,7 @@ def create_app(settings: Settings) -> Starlette:
         return PlainTextResponse("500 Internal Server Error: the error has been logged.", status_code=500)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await pool.start()
         # Everything loaded so far (store, templates, rdflib) lives as long as the server: move it out of the
         # collector's reach, so full collections stay short and do not show up as latency spikes.

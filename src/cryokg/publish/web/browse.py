@@ -338,15 +338,15 @@ class Browse:
         values: dict[str, dict[str, set[str]]] = {m: defaultdict(set) for m in members}
         literal: set[str] = set()
         for m in members:
-            for predicate, obj in self.data.outgoing(m):
-                if str(predicate) in BOOKKEEPING:
+            for link, obj in self.data.outgoing(m):
+                if str(link) in BOOKKEEPING:
                     continue
-                values[m][str(predicate)].add(str(obj))
+                values[m][str(link)].add(str(obj))
                 if isinstance(obj, Literal):
                     literal.add(str(obj))
-            for subject, predicate in self.data.incoming(m):  # cryo:relatedCode is symmetric: both directions
-                if str(predicate) == self.cryo + "relatedCode":
-                    values[m][str(predicate)].add(str(subject))
+            for subject, link in self.data.incoming(m):  # cryo:relatedCode is symmetric: both directions
+                if str(link) == self.cryo + "relatedCode":
+                    values[m][str(link)].add(str(subject))
         step = self.cryo + "stepOrder"
 
         def shown(objects: set[str]) -> list[tuple[str, str | None]]:

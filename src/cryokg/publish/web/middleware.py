@@ -126,7 +126,7 @@ class CorsGetOnly:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            await self.cors(scope, receive, send)  # type: ignore[arg-type]
+            await self.cors(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

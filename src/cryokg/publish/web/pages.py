@@ -194,7 +194,7 @@ def schema_jsonld(data: ReleaseData, iri: str) -> dict[str, object]:
                 media = next((str(m).rsplit("media-types/", 1)[-1] for q, m in data.outgoing(str(o))
                               if str(q) == "http://www.w3.org/ns/dcat#mediaType"), None)
                 downloads.append({"@type": "DataDownload", "contentUrl": str(o), "encodingFormat": media})
-        doc["distribution"] = sorted(downloads, key=lambda d: d["contentUrl"])
+        doc["distribution"] = sorted(downloads, key=lambda d: d["contentUrl"] or "")
     elif kind == "DefinedTerm" and notations:
         doc["termCode"] = notations[0]
     return {k: v for k, v in doc.items() if v is not None}
@@ -220,9 +220,9 @@ def _group(pairs: list[tuple[URIRef, URIRef | Literal]], data: ReleaseData,
         return (number if number is not None else float("inf"), (value.link.notation or "") if value.link else "", text)
 
     relations = []
-    for predicate in sorted(grouped, key=lambda p: (data.label(p) or curie(p, prefixes)).lower()):
-        values = sorted((_value(data, o, prefixes) for o in grouped[predicate]), key=order)
-        relations.append(Relation(_link(data, predicate, prefixes), values))
+    for name in sorted(grouped, key=lambda p: (data.label(p) or curie(p, prefixes)).lower()):
+        values = sorted((_value(data, o, prefixes) for o in grouped[name]), key=order)
+        relations.append(Relation(_link(data, name, prefixes), values))
     return relations
 
 
@@ -271,13 +271,13 @@ def assignments_of(data: ReleaseData, iri: str, prefixes: dict[str, str]) -> lis
     """The sourced code assignments (``cryo:CodeAssignment``) naming *iri* as their structure, for the
     "Reported with" table of nerve and plexus pages: technique, code, kind and the assignment itself."""
     cryo = data.base + "def/"
-    rows = []
+    rows: list[dict[str, Link | str | None]] = []
     for subject, predicate in data.incoming(iri):
         if str(predicate) != cryo + "structure" or cryo + "CodeAssignment" not in data.types(str(subject)):
             continue
         facts = data.outgoing(str(subject))
 
-        def first(name: str, facts=facts) -> Link | None:
+        def first(name: str, facts: list[tuple[URIRef, URIRef | Literal]] = facts) -> Link | None:
             values = sorted(str(o) for p, o in facts if str(p) == cryo + name and isinstance(o, URIRef))
             return _link(data, values[0], prefixes) if values else None
 
@@ -286,7 +286,11 @@ def assignments_of(data: ReleaseData, iri: str, prefixes: dict[str, str]) -> lis
                      "kind": first("assignmentKind"),
                      "notation": next((str(o) for p, o in data.outgoing(code.iri) if p == SKOS.notation), code.text)
                      if code else ""})
-    return sorted(rows, key=lambda r: (r["technique"].text if r["technique"] else "", r["notation"]))
+    def key(row: dict[str, Link | str | None]) -> tuple[str, str]:
+        technique, notation = row["technique"], row["notation"]
+        return (technique.text if isinstance(technique, Link) else "", notation if isinstance(notation, str) else "")
+
+    return [dict(row) for row in sorted(rows, key=key)]
 
 
 def build_page(data: ReleaseData, iri: str, *, diagrams: Path | None = None,

@@ -115,7 +115,7 @@ class Renderer:
 
     def home(self) -> str:
         dataset = str(dataset_iri(self.data.base))
-        ds = schema_jsonld(self.data, dataset) if self.data.exists(dataset) else {"name": "cryokg"}
+        ds: dict[str, object] = schema_jsonld(self.data, dataset) if self.data.exists(dataset) else {"name": "cryokg"}
         codes = []
         for iri in self.data.instances(self.data.base + "def/ProcedureCode"):
             notation = sorted(str(o) for p, o in self.data.outgoing(iri) if p == SKOS.notation)
@@ -123,13 +123,13 @@ class Renderer:
                           "label": self.data.label(iri) or iri,
                           "family": any(p == SKOS.broader for p, o in self.data.outgoing(iri))})
         codes.sort(key=lambda c: (not c["family"], c["notation"]))
-        classes = []
+        classes: list[dict[str, str | int | None]] = []
         for iri in self.data.instances("http://www.w3.org/2002/07/owl#Class"):
             count = len(self.data.instances(iri))
             if count and iri.startswith(self.data.base):
                 classes.append({"href": local_href(iri, self.data.base), "label": self.data.label(iri) or iri,
                                 "count": count})
-        classes.sort(key=lambda c: c["label"].lower())
+        classes.sort(key=lambda c: str(c["label"]).lower())
         return self._render("home.html", title=str(ds.get("name", "cryokg")), dataset=ds,
                             dataset_href=local_href(dataset, self.data.base), codes=codes, classes=classes,
                             files=release_files(self.build_dir), jsonld=jsonld_script(ds) if "@type" in ds else None,
