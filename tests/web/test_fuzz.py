@@ -22,11 +22,11 @@ pytestmark = pytest.mark.slow
 
 EXAMPLES = 10_000
 HYPOTHESIS_EXAMPLES = 1_000  # hypothesis adds ~15 ms of generation per example; the seeded run covers 10 000
-PATHS = ["/", "/search", "/suggest", "/sparql", "/.well-known/void", "/id/code/0440T", "/id/dataset/cryokg",
-         "/def/Nerve", "/def", "/release/void.ttl", "/id/", "/static/cryokg.css", "/id/code/0440T.ttl",
+PATHS = ["/", "/search", "/search/suggestions", "/browse/", "/browse", "/static/cryokg.js", "/suggest", "/sparql",
+         "/.well-known/void", "/id/code/0440T", "/id/dataset/cryokg", "/def/Nerve", "/def", "/release/void.ttl", "/id/", "/static/cryokg.css", "/id/code/0440T.ttl",
          "/fhir/metadata", "/fhir/CodeSystem/$lookup", "/fhir/ValueSet/$expand", "/fhir/ValueSet/structures/$expand",
          "/fhir/ConceptMap/$translate", "/fhir/ValueSet/$validate-code", "/fhir/CodeSystem", "/fhir/ValueSet/cryokg"]
-PARAMS = ["q", "site", "technique", "approach", "query", "format", "default-graph-uri", "update",
+PARAMS = ["q", "type", "site", "technique", "approach", "query", "format", "default-graph-uri", "update",
           "system", "code", "url", "filter", "count", "offset", "reverse", "display", "_format"]
 ACCEPT_PIECES = ["text/html", "text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml",
                  "application/sparql-results+json", "text/csv", "*/*", "text/*", "image/png", ";q=0", ";q=0.5",
