@@ -23,7 +23,8 @@ pytestmark = pytest.mark.slow
 EXAMPLES = 10_000
 HYPOTHESIS_EXAMPLES = 1_000  # hypothesis adds ~15 ms of generation per example; the seeded run covers 10 000
 PATHS = ["/", "/search", "/search/suggestions", "/browse/", "/browse", "/static/cryokg.js", "/suggest", "/sparql",
-         "/.well-known/void", "/id/code/0440T", "/id/dataset/cryokg", "/def/Nerve", "/def", "/release/void.ttl", "/id/", "/static/cryokg.css", "/id/code/0440T.ttl",
+         "/.well-known/void", "/id/code/0440T", "/id/dataset/cryokg", "/def/Nerve", "/def", "/release/void.ttl",
+         "/id/", "/static/cryokg.css", "/id/code/0440T.ttl",
          "/fhir/metadata", "/fhir/CodeSystem/$lookup", "/fhir/ValueSet/$expand", "/fhir/ValueSet/structures/$expand",
          "/fhir/ConceptMap/$translate", "/fhir/ValueSet/$validate-code", "/fhir/CodeSystem", "/fhir/ValueSet/cryokg"]
 PARAMS = ["q", "type", "site", "technique", "approach", "query", "format", "default-graph-uri", "update",
