@@ -15,7 +15,7 @@ from typing import NoReturn, Protocol, cast
 from cryokg.errors import BadInput
 from cryokg.version import __version__
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "Command", "main"]
 
 COMMANDS = (
     "build",
