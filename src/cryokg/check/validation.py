@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, SH
@@ -25,6 +26,9 @@ from cryokg.gcpause import collector_paused
 from cryokg.namespaces import prefixes_for
 from cryokg.rdf.parsing import parse_rdf, read_limited
 from cryokg.sources.load import DEFAULT_SOURCES, SourceSet, find_data_files, find_shape_files, load_files
+
+if TYPE_CHECKING:
+    from cryokg.check.shacl import RawResult
 
 __all__ = [
     "ENGINES",
@@ -316,8 +320,8 @@ def _validate_with_pyshacl(data: Graph, shapes: Graph, *, shapes_files: list[Pat
     return _outcome(results, report, shapes_files)
 
 
-def _from_engine(raw: list, shapes: Graph) -> list[ValidationResult]:
-    named: dict = {}
+def _from_engine(raw: list[RawResult], shapes: Graph) -> list[ValidationResult]:
+    named: dict[Node, str | None] = {}
     results = []
     for r in raw:
         shape = r.shape.node
@@ -335,7 +339,7 @@ def _from_engine(raw: list, shapes: Graph) -> list[ValidationResult]:
     return results
 
 
-def _engine_report(raw: list, shapes: Graph) -> Graph:
+def _engine_report(raw: list[RawResult], shapes: Graph) -> Graph:
     from cryokg.check.shacl import report_graph
 
     return report_graph(raw, shapes)
@@ -351,7 +355,14 @@ def _outcome(results: list[ValidationResult], report: Graph,
     return ValidationOutcome(results=results, report=report, shapes_files=list(shapes_files or []))
 
 
-def validate_release(release, *, sources_dir: Path = DEFAULT_SOURCES) -> ValidationOutcome:
+class _Release(Protocol):
+    """What :func:`validate_release` reads of a release (:class:`cryokg.release.model.Release`, a later stage)."""
+
+    @property
+    def sources(self) -> SourceSet: ...
+
+
+def validate_release(release: _Release, *, sources_dir: Path = DEFAULT_SOURCES) -> ValidationOutcome:
     """Validate a release's asserted graph against the shapes of its sources folder.
 
     The graph validated is the one the sources state, before ``--base-iri`` moves it: the shapes name our

@@ -21,6 +21,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import overload
 from xml.parsers import expat
 
 import pyoxigraph as ox
@@ -87,6 +88,18 @@ _POSITION = re.compile(r"line (\d+) between columns (\d+)")
 Term = URIRef | Literal | BNode
 
 
+@overload
+def rdflib_term(term: None, *, normalize: bool = True) -> None: ...
+
+
+@overload
+def rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, *, normalize: bool = True) -> Term: ...
+
+
+@overload
+def rdflib_term(term: object, *, normalize: bool = True) -> Term | None: ...
+
+
 def rdflib_term(term: object, *, normalize: bool = True) -> Term | None:
     """A pyoxigraph term as the rdflib term the rest of cryokg uses (the one converter, used by the parser,
     the embedded store, the web server and publish): ``xsd:string`` literals become plain literals, as in the
@@ -108,6 +121,22 @@ def rdflib_term(term: object, *, normalize: bool = True) -> Term | None:
     if isinstance(term, ox.Triple):
         return Literal(str(term))
     raise TypeError(f"unexpected pyoxigraph term {term!r}")
+
+
+@overload
+def oxigraph_term(term: URIRef) -> ox.NamedNode: ...
+
+
+@overload
+def oxigraph_term(term: BNode) -> ox.BlankNode: ...
+
+
+@overload
+def oxigraph_term(term: Literal) -> ox.Literal: ...
+
+
+@overload
+def oxigraph_term(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal: ...
 
 
 def oxigraph_term(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
@@ -221,5 +250,5 @@ def parse_rdf(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_i
     except (ValueError, OSError) as exc:
         raise SourceError(name, f"cannot parse {fmt}: {exc}") from None
     for quad in quads:
-        yield (rdflib_term(quad.subject), URIRef(quad.predicate.value),  # type: ignore[misc]
+        yield (rdflib_term(quad.subject), URIRef(quad.predicate.value),
                rdflib_term(quad.object, normalize=normalize))

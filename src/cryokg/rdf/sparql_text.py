@@ -169,6 +169,7 @@ def tokens(text: str) -> Iterator[Token]:
             pos = end
             continue
         elif pos >= no_prefix_before and _NAME_START.match(char):
+            # "[...]*" matches (maybe nothing) at every position; re's stubs return Match | None for any pattern.
             run_end = _NAME_RUN.match(text, pos + 1).end()  # type: ignore[union-attr]
             prefix_end = run_end
             while text[prefix_end - 1] == ".":  # PN_PREFIX does not end with a dot

@@ -17,13 +17,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.term import Node
 
 from cryokg.errors import BadInput, SourceError
 from cryokg.namespaces import DEFAULT_BASE
-from cryokg.rdf.parsing import parse_rdf, read_limited
+from cryokg.rdf.parsing import Term, parse_rdf, read_limited
 
 __all__ = [
     "DEFAULT_SOURCES",
@@ -49,13 +51,14 @@ _log = logging.getLogger(__name__)
 
 @dataclass
 class SourceSet:
-    """The loaded sources: the merged graph and, per subject, the files (and lines) that describe it."""
+    """The loaded sources: the merged graph and, per subject, the files (and lines) that describe it (the
+    subjects are IRIs, and blank nodes too in RDF loaded with ``any_rdf``)."""
 
     graph: Graph
     files: list[Path]
-    origins: dict[URIRef, list[tuple[Path, int | None]]] = field(default_factory=dict)
+    origins: dict[Node, list[tuple[Path, int | None]]] = field(default_factory=dict)
 
-    def origin_of(self, node: URIRef) -> str | None:
+    def origin_of(self, node: Node) -> str | None:
         """``file:line`` of the first place that describes *node*, for messages."""
         places = self.origins.get(node)
         if not places:
@@ -128,12 +131,14 @@ def parse_turtle(path: Path, text: str | None = None, *,
     to build.
     """
     text = _read_text(path) if text is None else text
-    for triple in parse_rdf(text.encode("utf-8"), fmt=fmt, name=str(path)):
-        if isinstance(triple[0], BNode) or isinstance(triple[2], BNode):
+    for subject, predicate, obj in parse_rdf(text.encode("utf-8"), fmt=fmt, name=str(path)):
+        if isinstance(subject, BNode) or isinstance(obj, BNode):
             line = _line_of(text, "[") or _line_of(text, "_:")
             raise SourceError(path, "blank node found: give every node an IRI so releases stay "
                                     "byte-reproducible", line)
-        yield triple  # type: ignore[misc]
+        # A subject is an IRI or a blank node: pyoxigraph's parsers refuse a triple term there (RDF 1.2), although
+        # its stubs allow one (parse_rdf would show it as a literal).
+        yield cast(URIRef, subject), predicate, obj
 
 
 def _line_of(text: str, needle: str) -> int | None:
@@ -164,8 +169,9 @@ def load_files(paths: Iterable[Path], *, base: str = DEFAULT_BASE, any_rdf: bool
 
     graph = Graph()
     files = sorted(Path(p) for p in paths)
-    origins: dict[URIRef, list[tuple[Path, int | None]]] = defaultdict(list)
+    origins: dict[Node, list[tuple[Path, int | None]]] = defaultdict(list)
     for path in files:
+        triples: list[tuple[Term, URIRef, Term]]
         if path.name.endswith(".sssom.tsv"):
             triples = list(load_sssom(path, base=base))
             lines: dict[str, int] = {}
@@ -177,7 +183,7 @@ def load_files(paths: Iterable[Path], *, base: str = DEFAULT_BASE, any_rdf: bool
                        if any_rdf else list(parse_turtle(path, text, fmt=fmt)))
             lines = _subject_lines(text)
             prefixes = _prefixes(text)
-        seen: set[URIRef] = set()
+        seen: set[Node] = set()
         for s, p, o in triples:
             graph.add((s, p, o))
             if s not in seen:
@@ -217,7 +223,7 @@ def check_graph(sources: SourceSet, *, base: str = DEFAULT_BASE) -> None:
         raise BadInput("no owl:Ontology header found in the sources (expected ontology/cryokg.ttl)")
 
 
-def _place(sources: SourceSet, node: URIRef) -> tuple[Path | str, int | None]:
+def _place(sources: SourceSet, node: Node) -> tuple[Path | str, int | None]:
     places = sources.origins.get(node)
     return places[0] if places else ("<sources>", None)
 
@@ -250,7 +256,7 @@ def _check_described(sources: SourceSet, base: str) -> None:
 def _check_labels(sources: SourceSet) -> None:
     graph = sources.graph
     for predicate in LABEL_PREDICATES:
-        by_key: dict[tuple[URIRef, str | None], set[Literal]] = defaultdict(set)
+        by_key: dict[tuple[Node, str | None], set[Literal]] = defaultdict(set)
         for s, o in graph.subject_objects(predicate):
             if isinstance(o, Literal):
                 by_key[(s, o.language)].add(o)
