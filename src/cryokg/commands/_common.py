@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryokg.answer.store import Engine, open_engine
@@ -41,16 +42,23 @@ def wrap(text: str, indent: str = "    ", *, subsequent: str | None = None, widt
                          subsequent_indent=rest, break_on_hyphens=False, break_long_words=True)
 
 
-def table(header: tuple[str, ...], rows: list[tuple[str, ...]], *, indent: str = "") -> list[str]:
+def table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], *, indent: str = "") -> list[str]:
     """Rows laid out in aligned columns that fit the terminal: a cell too wide for its column is wrapped over
     several lines, never cut."""
     count = len(header)
     natural = [max(len(str(r[i])) for r in [header, *rows]) for i in range(count)]
     room = terminal_width() - len(indent) - 2 * (count - 1)
     widths = list(natural)
-    while sum(widths) > room and max(widths) > 12:  # shrink the widest column until it fits
-        widest = widths.index(max(widths))
-        widths[widest] = max(12, widths[widest] - (sum(widths) - room))
+    while sum(widths) > room:  # narrow the widest columns, evenly, until the row fits (none below 12)
+        top = max(widths)
+        ties = [i for i, w in enumerate(widths) if w == top]
+        below = max((w for w in widths if w < top), default=12)
+        excess = sum(widths) - room
+        target = max(12, below, top - -(-excess // len(ties)))
+        if target >= top:
+            break
+        for i in ties:
+            widths[i] = target
     lines = []
     for number, row in enumerate([header, *rows]):
         cells = [textwrap.wrap(" ".join(str(c).split()), width=w, break_on_hyphens=False) or [""]

@@ -129,14 +129,34 @@ WELL_KNOWN = {
 def _link(data: ReleaseData, iri: str, prefixes: dict[str, str]) -> Link:
     local = local_href(iri, data.base)
     text = data.label(iri) or WELL_KNOWN.get(iri) or curie(iri, prefixes)
+    if data.base + "def/ProcedureCode" in data.types(iri):  # a code is shown with its number
+        notation = next((str(o) for p, o in data.outgoing(iri) if p == SKOS.notation), "")
+        if notation and not text.startswith(notation):
+            text = f"{notation} \u2014 {text}"
     return Link(local or link_href(iri, data.base), text, iri, local is not None)
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 def _value(data: ReleaseData, term: URIRef | Literal, prefixes: dict[str, str]) -> Value:
     if isinstance(term, URIRef):
         return Value(link=_link(data, str(term), prefixes))
-    datatype = curie(str(term.datatype), prefixes) if term.datatype else None
+    if term.datatype == URIRef(_XSD + "boolean"):  # yes or no for people, not "true (xsd:boolean)"
+        return Value(text="yes" if str(term).lower() in ("true", "1") else "no")
+    plain = term.datatype is None or str(term.datatype).startswith(_XSD)
+    datatype = None if plain else curie(str(term.datatype), prefixes)
     return Value(text=str(term), lang=term.language, datatype=datatype)
+
+
+def _order(data: ReleaseData, value: Value) -> tuple:
+    """Reading order of values: procedure steps by cryo:stepOrder, everything else by its text."""
+    if value.link is not None:
+        order = next((str(o) for p, o in data.outgoing(value.link.iri) if str(p) == data.base + "def/stepOrder"), None)
+        if order is not None and order.isdigit():
+            return (0, int(order), "")
+        return (1, 0, value.link.text.lower())
+    return (1, 0, value.text.lower())
 
 
 def _english_first(literals: list[Literal]) -> list[Literal]:
@@ -189,7 +209,7 @@ def schema_jsonld(data: ReleaseData, iri: str) -> dict[str, object]:
                 media = next((str(m).rsplit("media-types/", 1)[-1] for q, m in data.outgoing(str(o))
                               if str(q) == "http://www.w3.org/ns/dcat#mediaType"), None)
                 downloads.append({"@type": "DataDownload", "contentUrl": str(o), "encodingFormat": media})
-        doc["distribution"] = sorted(downloads, key=lambda d: d["contentUrl"])
+        doc["distribution"] = sorted(downloads, key=lambda d: str(d["contentUrl"]))
     elif kind == "DefinedTerm" and notations:
         doc["termCode"] = notations[0]
     return {k: v for k, v in doc.items() if v is not None}
@@ -207,10 +227,10 @@ def _group(pairs: list[tuple[URIRef, URIRef | Literal]], data: ReleaseData,
     for predicate, obj in pairs:
         grouped.setdefault(str(predicate), []).append(obj)
     relations = []
-    for predicate in sorted(grouped, key=lambda p: (data.label(p) or curie(p, prefixes)).lower()):
-        values = [_value(data, o, prefixes) for o in grouped[predicate]]
-        values.sort(key=lambda v: (v.link.text.lower() if v.link else v.text.lower()))
-        relations.append(Relation(_link(data, predicate, prefixes), values))
+    for name in sorted(grouped, key=lambda p: (data.label(p) or curie(p, prefixes)).lower()):
+        values = [_value(data, o, prefixes) for o in grouped[name]]
+        values.sort(key=lambda v: _order(data, v))
+        relations.append(Relation(_link(data, name, prefixes), values))
     return relations
 
 
@@ -240,13 +260,13 @@ def assignments_of(data: ReleaseData, iri: str, prefixes: dict[str, str]) -> lis
     """The sourced code assignments (``cryo:CodeAssignment``) naming *iri* as their structure, for the
     "Reported with" table of nerve and plexus pages: technique, code, kind and the assignment itself."""
     cryo = data.base + "def/"
-    rows = []
+    rows: list[dict[str, object]] = []
     for subject, predicate in data.incoming(iri):
         if str(predicate) != cryo + "structure" or cryo + "CodeAssignment" not in data.types(str(subject)):
             continue
         facts = data.outgoing(str(subject))
 
-        def first(name: str, facts=facts) -> Link | None:
+        def first(name: str, facts: list = facts) -> Link | None:
             values = sorted(str(o) for p, o in facts if str(p) == cryo + name and isinstance(o, URIRef))
             return _link(data, values[0], prefixes) if values else None
 
@@ -255,7 +275,11 @@ def assignments_of(data: ReleaseData, iri: str, prefixes: dict[str, str]) -> lis
                      "kind": first("assignmentKind"),
                      "notation": next((str(o) for p, o in data.outgoing(code.iri) if p == SKOS.notation), code.text)
                      if code else ""})
-    return sorted(rows, key=lambda r: (r["technique"].text if r["technique"] else "", r["notation"]))
+    def order(row: dict[str, object]) -> tuple[str, str]:
+        technique = row["technique"]
+        return (technique.text if isinstance(technique, Link) else "", str(row["notation"]))
+
+    return sorted(rows, key=order)
 
 
 def build_page(data: ReleaseData, iri: str, *, diagrams: Path | None = None,
