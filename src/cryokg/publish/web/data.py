@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -100,6 +101,29 @@ class ReleaseData:
         self.base = base
         self.void_graph = ox.NamedNode(void_graph_iri(base))
 
+    @cached_property
+    def code_notations(self) -> dict[str, str]:
+        """Notation of every procedure code (pages show a code with its number), read once."""
+        rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+        notation = ox.NamedNode(str(SKOS.notation))
+        codes = {q.subject.value for q in self.store.quads_for_pattern(
+            None, rdf_type, ox.NamedNode(self.base + "def/ProcedureCode"), ox.DefaultGraph())
+            if isinstance(q.subject, ox.NamedNode)}
+        found: dict[str, str] = {}
+        for q in self.store.quads_for_pattern(None, notation, None, ox.DefaultGraph()):
+            if isinstance(q.subject, ox.NamedNode) and q.subject.value in codes and isinstance(q.object, ox.Literal):
+                found.setdefault(q.subject.value, q.object.value)
+        return found
+
+    @cached_property
+    def step_orders(self) -> dict[str, int]:
+        """``cryo:stepOrder`` of every procedure step (pages list steps in their order), read once."""
+        order = ox.NamedNode(self.base + "def/stepOrder")
+        return {q.subject.value: int(q.object.value) for q in
+                self.store.quads_for_pattern(None, order, None, ox.DefaultGraph())
+                if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)
+                and q.object.value.isdigit()}
+
     # --- graphs ---------------------------------------------------------------------------------------
     def _graphs(self, iri: str) -> list[ox.DefaultGraph | ox.NamedNode]:
         return [ox.DefaultGraph(), self.void_graph]
@@ -107,7 +131,7 @@ class ReleaseData:
     def outgoing(self, iri: str) -> list[tuple[URIRef, URIRef | Literal]]:
         """(predicate, object) pairs of the triples about *iri*, release first, then VoID."""
         node = ox.NamedNode(iri)
-        pairs = []
+        pairs: list[tuple[URIRef, URIRef | Literal]] = []
         for graph in self._graphs(iri):
             pairs.extend((URIRef(q.predicate.value), from_ox(q.object))
                          for q in self.store.quads_for_pattern(node, None, None, graph))
@@ -132,10 +156,11 @@ class ReleaseData:
     def labels(self, iri: str) -> list[tuple[URIRef, Literal]]:
         """The label triples (predicate, literal) of *iri* in the release."""
         node = ox.NamedNode(iri)
-        found = []
+        found: list[tuple[URIRef, Literal]] = []
         for predicate in LABEL_PREDICATES:
-            found.extend((URIRef(predicate), from_ox(q.object)) for q in
-                         self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, ox.DefaultGraph()))
+            found.extend((URIRef(predicate), term) for q in
+                         self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, ox.DefaultGraph())
+                         if isinstance(term := from_ox(q.object), Literal))
         return found
 
     def label(self, iri: str, lang: str = "en") -> str | None:
@@ -144,8 +169,9 @@ class ReleaseData:
         choices = self.labels(iri)
         node = ox.NamedNode(iri)
         title = str(DCTERMS.title)
-        choices += [(URIRef(title), from_ox(q.object)) for g in self._graphs(iri)
-                    for q in self.store.quads_for_pattern(node, ox.NamedNode(title), None, g)]
+        choices += [(URIRef(title), term) for g in self._graphs(iri)
+                    for q in self.store.quads_for_pattern(node, ox.NamedNode(title), None, g)
+                    if isinstance(term := from_ox(q.object), Literal)]
         for predicate in (*LABEL_PREDICATES, title):
             texts = [o for p, o in choices if str(p) == predicate]
             for text in texts:

@@ -129,10 +129,9 @@ WELL_KNOWN = {
 def _link(data: ReleaseData, iri: str, prefixes: dict[str, str]) -> Link:
     local = local_href(iri, data.base)
     text = data.label(iri) or WELL_KNOWN.get(iri) or curie(iri, prefixes)
-    if data.base + "def/ProcedureCode" in data.types(iri):  # a code is shown with its number
-        notation = next((str(o) for p, o in data.outgoing(iri) if p == SKOS.notation), "")
-        if notation and not text.startswith(notation):
-            text = f"{notation} \u2014 {text}"
+    notation = data.code_notations.get(iri)  # a code is shown with its number
+    if notation and not text.startswith(notation):
+        text = f"{notation} \u2014 {text}"
     return Link(local or link_href(iri, data.base), text, iri, local is not None)
 
 
@@ -152,9 +151,9 @@ def _value(data: ReleaseData, term: URIRef | Literal, prefixes: dict[str, str]) 
 def _order(data: ReleaseData, value: Value) -> tuple:
     """Reading order of values: procedure steps by cryo:stepOrder, everything else by its text."""
     if value.link is not None:
-        order = next((str(o) for p, o in data.outgoing(value.link.iri) if str(p) == data.base + "def/stepOrder"), None)
-        if order is not None and order.isdigit():
-            return (0, int(order), "")
+        order = data.step_orders.get(value.link.iri)
+        if order is not None:
+            return (0, order, "")
         return (1, 0, value.link.text.lower())
     return (1, 0, value.text.lower())
 
