@@ -110,7 +110,8 @@ def test_json_has_exactly_the_documented_keys(kg, release_file, capsys) -> None:
     primary, guidance_code, _rule = bundled_pair(kg)
     assert main(["check", primary, guidance_code, "--json", "--graph", str(release_file)]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"codes", "conforms", "findings", "technique", "site_structures", "source_titles"}
+    assert set(report) == {"codes", "conforms", "findings", "technique", "technique_from", "site_structures",
+                           "source_titles"}
     assert report["codes"] == [primary, guidance_code] and report["conforms"] is False
     assert all(set(f) == {"code", "severity", "message", "rule", "sources"} for f in report["findings"])
 
@@ -239,7 +240,7 @@ def test_cgs_on_64640_for_cryoneurolysis_at_the_ipbsn(release_file, capsys) -> N
     """The issue's example: the technique is read from the family code of the session."""
     assert main(["check", "0441T", "64640", "--site", "IPBSN", "--graph", str(release_file), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["technique"] == "cryoablation"
+    assert report["technique"] == "cryoablation" and report["technique_from"] == "codes"
     rules = {(f["code"], f["rule"]) for f in report["findings"]}
     assert ("64640", "cryosh:PositionRejectsCodeForTechnique") in rules
     assert ("64640", "cryosh:CodeForOtherTechnique") in rules

@@ -69,7 +69,9 @@ class ClaimReport:
     site: str | None
     findings: list[Finding]
     technique: str | None = None
-    """The technique the claim was checked for (given, read from the site, or named by its codes), or None."""
+    """The technique the claim was checked for, or None when neither given, read nor named by its codes."""
+    technique_from: str | None = None
+    """Where the technique came from: ``option`` (--technique), ``site`` (the site's words) or ``codes``."""
     site_structures: list[str] = field(default_factory=list)
     """Labels of the nerves, plexuses, ganglia or regions the site was read as."""
     source_titles: dict[str, str] = field(default_factory=dict)
@@ -84,6 +86,7 @@ class ClaimReport:
         plus ``technique``, ``site_structures`` and ``source_titles`` (URL -> title)."""
         return {"codes": list(self.codes), "conforms": self.conforms,
                 "findings": [asdict(f) for f in self.findings], "technique": self.technique,
+                "technique_from": self.technique_from,
                 "site_structures": list(self.site_structures), "source_titles": dict(self.source_titles)}
 
 
@@ -401,11 +404,15 @@ def check_claim(codes: list[str], *, site: str | None = None, graph: Graph | Non
     shapes = load_shapes([CLAIM_SHAPES]) if shapes is None else shapes
     engine = graph_engine(graph) if site is not None or technique is not None else None
     technique_iri = _resolve_technique(technique, engine) if technique is not None and engine else None
+    origin = "option" if technique_iri is not None else None
     structures: list[URIRef] | None = None
     if site is not None and engine is not None:
         structures, stated = resolve_site(site, engine, technique=technique_iri)
-        technique_iri = technique_iri or stated
-    technique_iri = technique_iri or _session_technique(graph, normalised)
+        if technique_iri is None and stated is not None:
+            technique_iri, origin = stated, "site"
+    if technique_iri is None:
+        technique_iri = _session_technique(graph, normalised)
+        origin = "codes" if technique_iri is not None else None
     claim = claim_graph(normalised, site=site, structures=structures, technique=technique_iri)
     added = [t for t in claim if t not in graph]
     for triple in added:  # validate in place: the claim is tiny, copying the graph is not
@@ -428,4 +435,5 @@ def check_claim(codes: list[str], *, site: str | None = None, graph: Graph | Non
               for t in graph.objects(URIRef(url), DCTERMS.title)}
     return ClaimReport(codes=normalised, site=site, findings=findings,
                        technique=_label(graph, technique_iri) if technique_iri is not None else None,
+                       technique_from=origin,
                        site_structures=[_label(graph, s) for s in structures or []], source_titles=titles)

@@ -76,7 +76,10 @@ def _print_text(report: ClaimReport) -> None:
     if report.site_structures:
         print(wrap(f"site read as: {', '.join(report.site_structures)}", indent="  "))
     if report.technique:
-        print(f"  technique: {report.technique}")
+        said = {"option": "given", "site": "read from the site", "codes": "the one the codes name"}
+        print(f"  technique: {report.technique}  ({said.get(report.technique_from or '', 'given')})")
+    else:
+        print("  technique: not stated, and the codes name none (give --technique to check positions on it)")
     urls = list(dict.fromkeys(s for f in report.findings for s in f.sources))
     number = {url: i for i, url in enumerate(urls, start=1)}
     for finding in report.findings:
