@@ -12,6 +12,7 @@ are part of the data graph, which is all ``sh:targetClass`` and ``sh:class`` nee
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,6 +239,30 @@ def validate_graph(data: Graph, shapes: Graph, *, shapes_files: list[Path] | Non
     """
     if engine not in ENGINES:
         raise BadInput(f"unknown SHACL engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    return _off_the_network(_validate, data, shapes, shapes_files, inplace, engine)
+
+
+def _off_the_network(function: Callable[..., ValidationOutcome], *args: object) -> ValidationOutcome:
+    """Run a validation where no socket can be opened (:mod:`cryokg.sandbox`).
+
+    Shapes may come from anyone (``cryokg validate --shapes``), and both engines evaluate SHACL-SPARQL with a
+    SPARQL engine that would follow ``SERVICE`` (pyoxigraph, rdflib). Such queries are refused when the shapes
+    are compiled (SHACL 5.3.1.1); this is the layer below that check. Where the kernel filter cannot be loaded
+    (not Linux, no libseccomp) the refusal at compile time is the only barrier.
+    """
+    from cryokg.sandbox import SandboxUnavailable, call_without_network
+
+    try:
+        return call_without_network(function, *args)
+    except SandboxUnavailable:
+        return function(*args)
+    except PermissionError as exc:  # the filter refused a socket: a query tried to reach another host
+        raise BadInput(f"a SHACL-SPARQL query tried to open a network connection, which validation never does "
+                       f"(refused: {exc})") from None
+
+
+def _validate(data: Graph, shapes: Graph, shapes_files: list[Path] | None, inplace: bool,
+              engine: str) -> ValidationOutcome:
     if engine != "pyshacl":
         from cryokg.check.shacl import Engine, IllFormed, Unsupported, compile_shapes
 

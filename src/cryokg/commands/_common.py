@@ -26,7 +26,13 @@ def add_store_arguments(parser: argparse.ArgumentParser, *, endpoint: bool = Fal
 
 
 def engine_from(args: argparse.Namespace) -> Engine:
-    return open_engine(endpoint=getattr(args, "endpoint", None), release=args.release, sources=args.sources)
+    """The remote endpoint of ``--endpoint`` when given, else the embedded store."""
+    endpoint = getattr(args, "endpoint", None)
+    if endpoint:
+        from cryokg.publish.sparql_client import EndpointEngine
+
+        return EndpointEngine(endpoint)
+    return open_engine(release=args.release, sources=args.sources)
 
 
 def terminal_width() -> int:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -101,29 +100,6 @@ class ReleaseData:
         self.base = base
         self.void_graph = ox.NamedNode(void_graph_iri(base))
 
-    @cached_property
-    def code_notations(self) -> dict[str, str]:
-        """Notation of every procedure code (pages show a code with its number), read once."""
-        rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-        notation = ox.NamedNode(str(SKOS.notation))
-        codes = {q.subject.value for q in self.store.quads_for_pattern(
-            None, rdf_type, ox.NamedNode(self.base + "def/ProcedureCode"), ox.DefaultGraph())
-            if isinstance(q.subject, ox.NamedNode)}
-        found: dict[str, str] = {}
-        for q in self.store.quads_for_pattern(None, notation, None, ox.DefaultGraph()):
-            if isinstance(q.subject, ox.NamedNode) and q.subject.value in codes and isinstance(q.object, ox.Literal):
-                found.setdefault(q.subject.value, q.object.value)
-        return found
-
-    @cached_property
-    def step_orders(self) -> dict[str, int]:
-        """``cryo:stepOrder`` of every procedure step (pages list steps in their order), read once."""
-        order = ox.NamedNode(self.base + "def/stepOrder")
-        return {q.subject.value: int(q.object.value) for q in
-                self.store.quads_for_pattern(None, order, None, ox.DefaultGraph())
-                if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)
-                and q.object.value.isdigit()}
-
     # --- graphs ---------------------------------------------------------------------------------------
     def _graphs(self, iri: str) -> list[ox.DefaultGraph | ox.NamedNode]:
         return [ox.DefaultGraph(), self.void_graph]
@@ -158,15 +134,16 @@ class ReleaseData:
         node = ox.NamedNode(iri)
         found: list[tuple[URIRef, Literal]] = []
         for predicate in LABEL_PREDICATES:
-            found.extend((URIRef(predicate), term) for q in
-                         self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, ox.DefaultGraph())
-                         if isinstance(term := from_ox(q.object), Literal))
+            for q in self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, ox.DefaultGraph()):
+                term = from_ox(q.object)
+                if isinstance(term, Literal):
+                    found.append((URIRef(predicate), term))
         return found
 
     def label(self, iri: str, lang: str = "en") -> str | None:
         """The best display label: English prefLabel, else any prefLabel, else rdfs:label, else a title
         (``dcterms:title``, which the dataset and the ontology carry instead of a label)."""
-        choices = self.labels(iri)
+        choices: list[tuple[URIRef, URIRef | Literal]] = list(self.labels(iri))
         node = ox.NamedNode(iri)
         title = str(DCTERMS.title)
         choices += [(URIRef(title), term) for g in self._graphs(iri)
@@ -179,6 +156,28 @@ class ReleaseData:
                     return str(text)
             if texts:
                 return str(texts[0])
+        return None
+
+    def notation(self, iri: str) -> str | None:
+        """The smallest ``skos:notation`` of *iri* (a code's number), or None."""
+        values = sorted(q.object.value for q in self.store.quads_for_pattern(
+            ox.NamedNode(iri), ox.NamedNode(str(SKOS.notation)), None, ox.DefaultGraph())
+            if isinstance(q.object, ox.Literal))
+        return values[0] if values else None
+
+    def number(self, iri: str, predicate: str) -> float | None:
+        """The numeric value of *predicate* on *iri* (e.g. a step's ``cryo:stepOrder``), or None."""
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return None
+        for quad in self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, ox.DefaultGraph()):
+            if not isinstance(quad.object, ox.Literal):
+                continue
+            try:
+                return float(quad.object.value)
+            except ValueError:
+                continue
         return None
 
     def description(self, iri: str) -> Graph:
@@ -209,6 +208,12 @@ class ReleaseData:
             found.update(q.subject.value for q in self.store.quads_for_pattern(None, None, None, graph)
                          if isinstance(q.subject, ox.NamedNode))
         return sorted(found)
+
+    def literals(self, predicate: str) -> list[tuple[str, str]]:
+        """(subject IRI, text) of every literal object of *predicate* in the release (not the VoID graph)."""
+        return [(q.subject.value, q.object.value)
+                for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), None, ox.DefaultGraph())
+                if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)]
 
     def search(self, text: str, *, limit: int = 50) -> list[SearchHit]:
         """Resources whose labels, synonyms or notations contain *text* (case-insensitive), best first.
