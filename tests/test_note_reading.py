@@ -113,3 +113,10 @@ def test_reading_is_linear_in_the_text(engine) -> None:
     """A long note (what the web form may send, and more) is read in one pass: every sentence's site found."""
     note = " ".join(["Cryoneurolysis of the left ulnar nerve at the elbow."] * 200)
     assert len(read_note(engine, note).sites) == 200
+
+
+def test_block_alone_names_a_nerve_block(engine) -> None:
+    [site] = read_note(engine, "Celiac plexus block under CT").sites
+    assert [str(t) for t in site.techniques] == [TECH + "nerve-block-injection"]
+    [site] = read_note(engine, "Intercostal neurolytic block with phenol").sites
+    assert [str(t) for t in site.techniques] == [TECH + "chemical-neurolysis"]
