@@ -134,11 +134,12 @@ def test_search_follow_nerve_to_code(server, page, shots, release_graph) -> None
 def test_code_selection_form(server, page, shots, release_graph) -> None:
     label, notation = _upper_limb_nerve(release_graph)
     page.goto(server + "/suggest")
-    page.get_by_label("Nerve or plexus").fill(label)
+    page.get_by_label("Site or procedure note").fill(f"Ultrasound-guided cryoneurolysis of the {label}, left side")
     page.get_by_role("button", name="Suggest a code").click()
     page.wait_for_load_state()
-    answer = page.locator("section.answer h2").inner_text()
-    assert notation in answer
+    answer = page.locator("section.answer h2").first.inner_text()
+    assert notation in answer and label in answer
+    assert "side: left" in page.locator("section.answer").first.inner_text()
     page.screenshot(path=str(shots / "suggest.png"), full_page=True)
 
 

@@ -16,15 +16,17 @@ rests on, and, for an unknown or malformed code, the nearest code the graph know
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 
+from cryokg.answer.store import Engine, OxigraphEngine
 from cryokg.check.validation import SHAPES_NAMESPACE, ValidationResult, load_shapes, validate_graph
 from cryokg.errors import BadInput
-from cryokg.namespaces import CRYO
+from cryokg.namespaces import CRYO, PREFIXES
 from cryokg.sources.load import DEFAULT_SOURCES, load_files, load_sources
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "default_release_file",
     "load_knowledge_graph",
     "nearest_code",
+    "resolve_site",
     "site_structures",
 ]
 
@@ -65,6 +68,13 @@ class ClaimReport:
     codes: list[str]
     site: str | None
     findings: list[Finding]
+    technique: str | None = None
+    """The technique the claim was checked for, or None when neither given, read nor named by its codes."""
+    technique_from: str | None = None
+    """Where the technique came from: ``option`` (--technique), ``site`` (the site's words) or ``codes``."""
+    site_structures: list[str] = field(default_factory=list)
+    """Labels of the nerves, plexuses, ganglia or regions the site was read as."""
+    source_titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def conforms(self) -> bool:
@@ -72,9 +82,12 @@ class ClaimReport:
         return not any(f.severity == "Violation" for f in self.findings)
 
     def to_json(self) -> dict:
-        """``{"codes": [...], "conforms": bool, "findings": [{"code", "severity", "message", "rule", "sources"}]}``"""
+        """``{"codes": [...], "conforms": bool, "findings": [{"code", "severity", "message", "rule", "sources"}]}``
+        plus ``technique``, ``site_structures`` and ``source_titles`` (URL -> title)."""
         return {"codes": list(self.codes), "conforms": self.conforms,
-                "findings": [asdict(f) for f in self.findings]}
+                "findings": [asdict(f) for f in self.findings], "technique": self.technique,
+                "technique_from": self.technique_from,
+                "site_structures": list(self.site_structures), "source_titles": dict(self.source_titles)}
 
 
 def default_release_file() -> Path | None:
@@ -126,42 +139,90 @@ def site_structures(site: str, graph: Graph) -> list[URIRef]:
     return sorted(found)
 
 
-def claim_graph(codes: list[str], *, site: str | None = None, graph: Graph | None = None) -> Graph:
+def claim_graph(codes: list[str], *, site: str | None = None, graph: Graph | None = None,
+                structures: list[URIRef] | None = None, technique: URIRef | None = None) -> Graph:
     """The claim as RDF: one ``cryosh:Claim`` and one ``cryosh:ClaimLine`` per code, in order.
 
-    With a *site* and the knowledge *graph*, the structures the site names are added as
-    ``cryosh:siteStructure``.
+    With a *site*, the structures it names are added as ``cryosh:siteStructure``: *structures* when given
+    (see :func:`resolve_site`), else those whose label matches it (:func:`site_structures`, with *graph*).
+    The session's *technique*, when known, is ``cryosh:technique``.
     """
     claim = Graph()
     ns = CRYOSH
     claim.add((_CLAIM, RDF.type, URIRef(ns + "Claim")))
     if site is not None:
         claim.add((_CLAIM, URIRef(ns + "site"), Literal(site)))
-        for structure in site_structures(site, graph) if graph is not None else []:
+        if structures is None:
+            structures = site_structures(site, graph) if graph is not None else []
+        for structure in structures:
             claim.add((_CLAIM, URIRef(ns + "siteStructure"), structure))
-    graph = claim
+    if technique is not None:
+        claim.add((_CLAIM, URIRef(ns + "technique"), technique))
     for number, code in enumerate(codes, start=1):
         line = URIRef(f"urn:cryokg:claim:line:{number}")
-        graph.add((line, RDF.type, URIRef(ns + "ClaimLine")))
-        graph.add((line, URIRef(ns + "inClaim"), _CLAIM))
-        graph.add((line, URIRef(ns + "reportedCode"), Literal(code)))
-        graph.add((line, URIRef(ns + "lineNumber"), Literal(number, datatype=XSD.integer)))
-    return graph
+        claim.add((line, RDF.type, URIRef(ns + "ClaimLine")))
+        claim.add((line, URIRef(ns + "inClaim"), _CLAIM))
+        claim.add((line, URIRef(ns + "reportedCode"), Literal(code)))
+        claim.add((line, URIRef(ns + "lineNumber"), Literal(number, datatype=XSD.integer)))
+    return claim
+
+
+_ENGINES: OrderedDict[int, tuple[Graph, int, Engine]] = OrderedDict()
+
+
+def graph_engine(graph: Graph) -> Engine:
+    """An embedded SPARQL store holding *graph*, for reading sites the way ``suggest`` does; the last few are
+    kept (keyed by the graph and its size), so the label index is built once per knowledge graph."""
+    import pyoxigraph as ox
+
+    cached = _ENGINES.get(id(graph))
+    if cached is not None and cached[0] is graph and cached[1] == len(graph):
+        return cached[2]
+    store = ox.Store()
+    store.bulk_load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    engine = OxigraphEngine(store)
+    _ENGINES[id(graph)] = (graph, len(graph), engine)
+    while len(_ENGINES) > 4:
+        _ENGINES.popitem(last=False)
+    return engine
+
+
+def resolve_site(site: str, engine: Engine, *, technique: URIRef | None = None) -> tuple[list[URIRef], URIRef | None]:
+    """The structures a typed site names, read as ``cryokg suggest`` reads it, and the technique it states.
+
+    Raises :class:`BadInput` (exit 2) when it names nothing (with did-you-mean), names a nerve with a region it
+    does not lie in, or names several sites whose codes differ (name one). A site that names only body regions
+    gives those regions.
+    """
+    from cryokg.answer.code_selection import SiteError, suggest
+    from cryokg.answer.note_reading import read_note
+
+    reading = read_note(engine, site)
+    if not reading.sites:
+        regions = sorted({r for m in reading.mentions if m.kind == "region" for r in m.resources})
+        if regions and not reading.unmatched:
+            return regions, None
+    try:
+        answer = suggest(engine, site, technique=str(technique) if technique else None)
+    except SiteError as error:
+        hint = f"; did you mean: {', '.join(error.did_you_mean)}?" if error.did_you_mean else ""
+        raise BadInput(f"--site {site!r}: {error.message}{hint}") from None
+    structures: list[URIRef] = []
+    for one in answer.answers:
+        if one.site.get("iri"):
+            structures.append(URIRef(one.site["iri"]))
+        elif one.ambiguous and not one.codes:
+            names = "; ".join(f"{m['site']['label']} -> {', '.join(m['codes']) or 'no code'}" for m in one.matches)
+            raise BadInput(f"--site {site!r} names several sites whose codes differ ({names}): name the one treated")
+        else:
+            structures += [URIRef(m["site"]["iri"]) for m in one.matches]
+    stated = {URIRef(one.technique["iri"]) for one in answer.answers if one.read.get("technique_from") == "text"}
+    return list(dict.fromkeys(structures)), (next(iter(stated)) if len(stated) == 1 else None)
 
 
 def _codes_by_notation(graph: Graph) -> dict[str, URIRef]:
     return {str(n): code for code in graph.subjects(RDF.type, CRYO.ProcedureCode)
             for n in graph.objects(code, SKOS.notation) if isinstance(code, URIRef)}
-
-
-def _edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def _digits(text: str) -> int:
@@ -178,10 +239,12 @@ def nearest_code(code: str, graph: Graph) -> str | None:
     >>> nearest_code("0443T", Graph()) is None
     True
     """
+    from rapidfuzz.distance import Levenshtein
+
     typed = re.sub(r"[^0-9A-Z]", "", code.upper())
     best: tuple[int, int, int, str] | None = None
     for notation in _codes_by_notation(graph):
-        distance = _edit_distance(typed, notation)
+        distance = Levenshtein.distance(typed, notation)
         if distance > 2 or distance >= max(len(notation), 1):
             continue
         key = (distance, int(typed[-1:] != notation[-1:]), abs(_digits(typed) - _digits(notation)), notation)
@@ -190,7 +253,9 @@ def nearest_code(code: str, graph: Graph) -> str | None:
     return best[3] if best else None
 
 
-def _label(graph: Graph, node: URIRef) -> str:
+def _label(graph: Graph, node: object) -> str:
+    if not isinstance(node, URIRef):
+        return str(node)
     return str(graph.value(node, SKOS.prefLabel) or node)
 
 
@@ -210,15 +275,44 @@ def _family_note(graph: Graph, notation: str) -> str:
             f"whose codes differ by site - {listed}.")
 
 
-def _sources(graph: Graph, *nodes: URIRef | None) -> list[str]:
+def _sources(graph: Graph, *nodes: object) -> list[str]:
     found: list[str] = []
     for node in nodes:
-        if node is None:
+        if not isinstance(node, URIRef):
             continue
         for source in graph.objects(node, DCTERMS.source):
             if str(source) not in found:
                 found.append(str(source))
     return found
+
+
+_CURIE_IN_TEXT = re.compile(r"\b([a-z][a-z0-9-]*):([A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])")
+
+
+def _readable(message: str, graph: Graph) -> str:
+    """Name the graph's nodes that a SHACL message shows as CURIEs by their labels: "(rule
+    rule:0440T-imaging-guidance-included)" reads "(rule: 0440T includes imaging guidance ...)"."""
+    def label(match: re.Match[str]) -> str:
+        prefix, local = match.group(1), match.group(2)
+        if prefix not in PREFIXES:
+            return match.group(0)
+        node = URIRef(PREFIXES[prefix] + local)
+        name = graph.value(node, SKOS.prefLabel) or graph.value(node, DCTERMS.title)
+        return f"\u201c{name}\u201d" if name is not None else match.group(0)
+    return _CURIE_IN_TEXT.sub(label, message)
+
+
+def _conflicts(graph: Graph, position: URIRef) -> tuple[str, list[str]]:
+    """What the positions in conflict with *position* say, and their sources."""
+    notes, sources = [], []
+    for other in sorted(graph.objects(position, CRYO.conflictsWith), key=str):
+        issuer = graph.value(other, CRYO.issuedBy)
+        who = _label(graph, issuer) if issuer is not None else _label(graph, other)
+        preferred = sorted(str(graph.value(c, SKOS.notation)) for c in graph.objects(other, CRYO.preferredCode))
+        said = f" (it prefers {', '.join(preferred)})" if preferred else ""
+        notes.append(f"Contrary position: {who}, \u201c{_label(graph, other)}\u201d{said}.")
+        sources += _sources(graph, other)
+    return " ".join(notes), sources
 
 
 def _finding(result: ValidationResult, graph: Graph, claim: Graph) -> Finding:
@@ -228,6 +322,7 @@ def _finding(result: ValidationResult, graph: Graph, claim: Graph) -> Finding:
     value = URIRef(result.value) if result.value and result.value.startswith(("http", "urn")) else None
     message = result.message
     sources: list[str] = []
+    code_node = _codes_by_notation(graph).get(str(code)) if code is not None else None
     if rule in ("cryosh:UnknownCode", "cryosh:MalformedCode") and code is not None:
         near = nearest_code(str(code), graph)
         if near:
@@ -239,28 +334,86 @@ def _finding(result: ValidationResult, graph: Graph, claim: Graph) -> Finding:
         assignments = [a for a in graph.subjects(CRYO.structure, value)
                        if graph.value(a, CRYO.assignedCode) in family_codes]
         sources = _sources(graph, *assignments) or _sources(graph, value)
+    elif rule == "cryosh:SiteOutsideCodeScope" and value is not None and code_node is not None:
+        others = sorted({str(graph.value(graph.value(a, CRYO.assignedCode), SKOS.notation))
+                         for a in graph.subjects(CRYO.structure, value)
+                         if graph.value(a, CRYO.technique) in set(graph.objects(code_node, CRYO.method))})
+        if others:
+            message += f" For this site and the methods of {code}, the graph gives {', '.join(others)}."
+        sources = _sources(graph, code_node, *graph.objects(code_node, CRYO.anatomicScope))
+    elif rule == "cryosh:CodeForOtherTechnique" and code_node is not None:
+        methods = sorted(_label(graph, m) for m in graph.objects(code_node, CRYO.method))
+        message += f" {code} is recorded for: {', '.join(methods)}."
+        sources = _sources(graph, code_node)
+    elif rule == "cryosh:PositionRejectsCodeForTechnique" and value is not None:
+        contrary, more = _conflicts(graph, value)
+        preferred = sorted(str(graph.value(c, SKOS.notation)) for c in graph.objects(value, CRYO.preferredCode))
+        if preferred:
+            message += f" It points to {', '.join(preferred)} instead."
+        message += f" {contrary}" if contrary else ""
+        sources = _sources(graph, value) + [s for s in more if s not in _sources(graph, value)]
+    elif rule == "cryosh:SiteNotCheckable" and value is not None:
+        sources = _sources(graph, value, code_node)
     else:
         sources = _sources(graph, value)
-    return Finding(code=str(code) if code is not None else None, severity=result.severity, message=message,
-                   rule=rule, sources=sources)
+    return Finding(code=str(code) if code is not None else None, severity=result.severity,
+                   message=_readable(message, graph), rule=rule, sources=sources)
+
+
+def _session_technique(graph: Graph, codes: list[str]) -> URIRef | None:
+    """The technique the codes name, when those with a single method name one and the same."""
+    by_notation = _codes_by_notation(graph)
+    named = set()
+    for notation in codes:
+        methods = set(graph.objects(by_notation[notation], CRYO.method)) if notation in by_notation else set()
+        if len(methods) == 1:
+            named |= methods
+    return URIRef(str(next(iter(named)))) if len(named) == 1 else None
+
+
+def _resolve_technique(text: str, engine: Engine) -> URIRef:
+    from cryokg.answer.matching import label_index
+
+    index = label_index(engine)
+    pool = index.of_type(CRYO.Technique)
+    found = index.find(text, pool)
+    if len(found) != 1:
+        hints = index.did_you_mean(text, pool) or sorted(index.label(t) for t in pool)
+        raise BadInput(f"--technique: no technique in the graph is called {text!r}; did you mean: {', '.join(hints)}?")
+    return next(iter(found))
 
 
 def check_claim(codes: list[str], *, site: str | None = None, graph: Graph | None = None,
-                shapes: Graph | None = None) -> ClaimReport:
+                shapes: Graph | None = None, technique: str | None = None) -> ClaimReport:
     """Check the codes of one session (and the site, when given) against the graph's coding rules.
 
     *graph* defaults to :func:`load_knowledge_graph`, *shapes* to ``ontology/shapes/claims.ttl``. Codes
-    are trimmed and upper-cased; an empty code or site is bad input.
+    are trimmed and upper-cased; an empty code or site is bad input, and so is a site that matches nothing
+    (:func:`resolve_site`). The session's technique is *technique* (a label or synonym), else the one the
+    site's words state, else the one the codes name; it decides which payer positions and methods apply.
     """
     normalised = [_normalise_code(c) for c in codes]
     if not normalised:
         raise BadInput("no code to check")
     if site is not None and not site.strip():
         raise BadInput("an empty --site was given")
+    if technique is not None and not technique.strip():
+        raise BadInput("an empty --technique was given")
     site = site.strip() if site is not None else None
     graph = load_knowledge_graph() if graph is None else graph
     shapes = load_shapes([CLAIM_SHAPES]) if shapes is None else shapes
-    claim = claim_graph(normalised, site=site, graph=graph)
+    engine = graph_engine(graph) if site is not None or technique is not None else None
+    technique_iri = _resolve_technique(technique, engine) if technique is not None and engine else None
+    origin = "option" if technique_iri is not None else None
+    structures: list[URIRef] | None = None
+    if site is not None and engine is not None:
+        structures, stated = resolve_site(site, engine, technique=technique_iri)
+        if technique_iri is None and stated is not None:
+            technique_iri, origin = stated, "site"
+    if technique_iri is None:
+        technique_iri = _session_technique(graph, normalised)
+        origin = "codes" if technique_iri is not None else None
+    claim = claim_graph(normalised, site=site, structures=structures, technique=technique_iri)
     added = [t for t in claim if t not in graph]
     for triple in added:  # validate in place: the claim is tiny, copying the graph is not
         graph.add(triple)
@@ -269,7 +422,7 @@ def check_claim(codes: list[str], *, site: str | None = None, graph: Graph | Non
     finally:
         for triple in added:
             graph.remove(triple)
-    lines = {str(s): int(n) for s, n in claim.subject_objects(URIRef(CRYOSH + "lineNumber"))}
+    lines = {str(s): int(str(n)) for s, n in claim.subject_objects(URIRef(CRYOSH + "lineNumber"))}
     ordered = sorted(outcome.results, key=lambda r: (lines.get(r.focus, 0), _SEVERITY_ORDER.get(r.severity, 9),
                                                      r.shape or "", r.message))
     findings: list[Finding] = []
@@ -277,4 +430,10 @@ def check_claim(codes: list[str], *, site: str | None = None, graph: Graph | Non
         finding = _finding(result, graph, claim)
         if finding not in findings:
             findings.append(finding)
-    return ClaimReport(codes=normalised, site=site, findings=findings)
+    cited = sorted({s for f in findings for s in f.sources})
+    titles = {url: " ".join(str(t).split()) for url in cited
+              for t in graph.objects(URIRef(url), DCTERMS.title)}
+    return ClaimReport(codes=normalised, site=site, findings=findings,
+                       technique=_label(graph, technique_iri) if technique_iri is not None else None,
+                       technique_from=origin,
+                       site_structures=[_label(graph, s) for s in structures or []], source_titles=titles)

@@ -189,9 +189,11 @@ def create_app(settings: Settings) -> Starlette:
 
     async def suggest(request: Request) -> Response:
         params = request.query_params
-        site = params.get("site", "")[:200].strip()
-        technique = params.get("technique", "cryoablation")[:100] or "cryoablation"
-        approach = params.get("approach", "percutaneous")[:100] or "percutaneous"
+        # A sentence of a note is read as the CLI reads it; the text is cut at 1000 characters (reading is
+        # linear in its length), technique and approach are optional overrides as with --technique/--approach.
+        site = params.get("site", "")[:1000].strip()
+        technique = params.get("technique", "")[:100].strip()
+        approach = params.get("approach", "")[:100].strip()
         answer, error, status = None, None, 200
         if site:
             try:
@@ -199,8 +201,8 @@ def create_app(settings: Settings) -> Starlette:
                 from cryokg.answer.code_selection import suggest as run_suggest
                 from cryokg.answer.store import OxigraphEngine
 
-                result = await asyncio.to_thread(run_suggest, OxigraphEngine(store), site, technique=technique,
-                                                 approach=approach)
+                result = await asyncio.to_thread(run_suggest, OxigraphEngine(store), site,
+                                                 technique=technique or None, approach=approach or None)
                 answer = result.to_json()
             except SiteError as exc:
                 error, status = exc.to_json(), 422

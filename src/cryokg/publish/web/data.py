@@ -146,8 +146,9 @@ class ReleaseData:
         choices: list[tuple[URIRef, URIRef | Literal]] = list(self.labels(iri))
         node = ox.NamedNode(iri)
         title = str(DCTERMS.title)
-        choices += [(URIRef(title), from_ox(q.object)) for g in self._graphs(iri)
-                    for q in self.store.quads_for_pattern(node, ox.NamedNode(title), None, g)]
+        choices += [(URIRef(title), term) for g in self._graphs(iri)
+                    for q in self.store.quads_for_pattern(node, ox.NamedNode(title), None, g)
+                    if isinstance(term := from_ox(q.object), Literal)]
         for predicate in (*LABEL_PREDICATES, title):
             texts = [o for p, o in choices if str(p) == predicate]
             for text in texts:

@@ -137,10 +137,16 @@ def _link(data: ReleaseData, iri: str, prefixes: dict[str, str]) -> Link:
                 notation if notation and notation not in text else None)
 
 
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
 def _value(data: ReleaseData, term: URIRef | Literal, prefixes: dict[str, str]) -> Value:
     if isinstance(term, URIRef):
         return Value(link=_link(data, str(term), prefixes))
-    datatype = curie(str(term.datatype), prefixes) if term.datatype else None
+    if term.datatype == URIRef(_XSD + "boolean"):  # yes or no for people, not "true (xsd:boolean)"
+        return Value(text="yes" if str(term).lower() in ("true", "1") else "no")
+    plain = term.datatype is None or str(term.datatype).startswith(_XSD)
+    datatype = None if plain else curie(str(term.datatype), prefixes)
     return Value(text=str(term), lang=term.language, datatype=datatype)
 
 

@@ -152,7 +152,9 @@ class Renderer:
     def suggest(self, site: str, technique: str, approach: str, answer: dict | None, error: dict | None) -> str:
         return self._render("suggest.html", title="Which code?", site=site, technique=technique, approach=approach,
                             answer=answer, error=error, code_href=self._code_href,
-                            external_href=lambda iri: link_href(str(iri), self.data.base))
+                            external_href=lambda iri: link_href(str(iri), self.data.base),
+                            source_title=lambda answers, url: next(
+                                (a["source_titles"][url] for a in answers if url in a.get("source_titles", {})), None))
 
     def _code_href(self, notation: str) -> str | None:
         for iri in self.data.instances(self.data.base + "def/ProcedureCode"):
