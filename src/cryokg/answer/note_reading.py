@@ -39,10 +39,11 @@ Spans are character offsets into the text as given (``text[start:end]``).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -62,6 +63,7 @@ __all__ = [
     "canonical_word",
     "lexicon",
     "read_note",
+    "read_phrases",
     "words",
 ]
 
@@ -841,3 +843,89 @@ def read_note(engine: Engine, text: str) -> NoteReading:
         site.regions = tuple(sorted({r for m in site.region_mentions for r in m.resources}))
         site.levels = tuple(dict.fromkeys(v for m in mine if m.kind == "level" for v in m.value.split()))
     return reading
+
+
+# --- phrases of other kinds: indications, care settings ------------------------------------------------------------
+
+_PHRASE_LABELS = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?s ?label WHERE { ?s a CLASS . { ?s skos:prefLabel ?label } UNION { ?s skos:altLabel ?label } }"""
+
+
+_PHRASE_WINDOW = 12
+"""A label read in any order must fall within this many words of one sentence."""
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    words: tuple[str, ...]
+    """The label's word keys, in order."""
+    capitals: tuple[bool, ...]
+    """Per word: written in capitals in the label (an abbreviation such as TKA), so only matched in capitals."""
+
+
+def _phrase_table(cls: URIRef) -> Callable[[Engine], dict[URIRef, list[_Phrase]]]:
+    def build(engine: Engine) -> dict[URIRef, list[_Phrase]]:
+        table: dict[URIRef, list[_Phrase]] = defaultdict(list)
+        for row in engine.select(_PHRASE_LABELS.replace("CLASS", cls.n3())):
+            subject, label = row.get("s"), row.get("label")
+            if not isinstance(subject, URIRef) or label is None or not _language_ok(label):
+                continue
+            tokens = [tok for tok in words(str(label)) if tok.word]
+            if tokens:
+                table[subject].append(_Phrase(tuple(tok.key for tok in tokens),
+                                              tuple(tok.text.isupper() and len(tok.text) > 1 for tok in tokens)))
+        return dict(table)
+    return build
+
+
+def read_phrases(engine: Engine, text: str, cls: URIRef, kind: str, *, any_order: bool = False,
+                 ignore: frozenset[str] = frozenset()) -> list[Mention]:
+    """Where *text* names resources of *cls* (a care setting, an indication) by a label or synonym: one mention of
+    *kind* per resource, in text order.
+
+    A label matches as written (its words in a row; words in capitals, such as "TKA", only in capitals), or with
+    *any_order* when all of its words other than function words and *ignore* occur in one sentence, in any order
+    and with other words between, within a few words ("pain after thoracotomy" in "pain along the fifth rib after
+    a thoracotomy"). A match is dropped when another resource's label matched words in a row that include all of
+    its words ("neuroma" inside "Morton's neuroma"). Misspellings are not corrected here.
+    """
+    table = cached_for_graph(engine, f"phrases:{cls}", _phrase_table(cls))
+    reader = _Reader(lexicon(engine), text)
+    tokens = reader.tokens
+    sentences: dict[int, list[int]] = defaultdict(list)
+    for k in reader.word_ix:
+        sentences[reader.sentence_of[k]].append(k)
+
+    def fits(k: int, phrase: _Phrase, n: int) -> bool:
+        return tokens[k].key == phrase.words[n] and (not phrase.capitals[n] or tokens[k].text.isupper())
+
+    found: list[tuple[URIRef, tuple[int, ...], bool]] = []
+    for resource, phrases in sorted(table.items()):
+        exact: list[tuple[int, ...]] = []
+        loose: list[tuple[int, ...]] = []
+        for phrase in phrases:
+            for ixs in sentences.values():
+                for start in range(len(ixs) - len(phrase.words) + 1):  # as written
+                    span = ixs[start:start + len(phrase.words)]
+                    if span[-1] - span[0] == len(span) - 1 and all(fits(k, phrase, n) for n, k in enumerate(span)):
+                        exact.append(tuple(span))
+                wanted = [n for n, w in enumerate(phrase.words) if w not in FUNCTION_WORDS and w not in ignore]
+                picked = [next((k for k in ixs if fits(k, phrase, n)), None) for n in wanted]
+                if any_order and wanted and all(k is not None for k in picked):
+                    chosen = tuple(sorted({k for k in picked if k is not None}))
+                    if ixs.index(chosen[-1]) - ixs.index(chosen[0]) < _PHRASE_WINDOW:
+                        loose.append(chosen)
+        if exact or loose:
+            found.append((resource, min(exact or loose, key=lambda s: (s[-1] - s[0], s)), bool(exact)))
+
+    order = {k: n for n, k in enumerate(reader.word_ix)}
+
+    def compact(ixs: tuple[int, ...]) -> bool:  # words in a row (punctuation between them does not count)
+        return all(order[b] - order[a] == 1 for a, b in itertools.pairwise(ixs))
+
+    kept = [(r, ixs, exact) for r, ixs, exact in found
+            if not any(other != r and compact(ixs2) and set(ixs) < set(ixs2) for other, ixs2, _ in found)]
+    mentions = [Mention(kind, tokens[ixs[0]].start, tokens[ixs[-1]].end, text[tokens[ixs[0]].start:tokens[ixs[-1]].end],
+                        (r,), "label" if exact else "words", "", (), reader.sentence_of[ixs[0]]) for r, ixs, exact in kept]
+    return sorted(mentions, key=lambda m: (m.start, m.end, str(m.resources[0])))
+
