@@ -111,9 +111,9 @@ def test_json_has_exactly_the_documented_keys(kg, release_file, capsys) -> None:
     assert main(["check", primary, guidance_code, "--json", "--graph", str(release_file)]) == 1
     report = json.loads(capsys.readouterr().out)
     assert set(report) == {"codes", "conforms", "findings", "technique", "technique_from", "site_structures",
-                           "source_titles"}
+                           "diagnoses", "payer", "setting", "source_titles"}
     assert report["codes"] == [primary, guidance_code] and report["conforms"] is False
-    assert all(set(f) == {"code", "severity", "message", "rule", "sources"} for f in report["findings"])
+    assert all(set(f) == {"code", "severity", "message", "rule", "sources", "value", "nodes"} for f in report["findings"])
 
 
 def test_codes_are_trimmed_and_upper_cased(kg) -> None:
@@ -284,3 +284,55 @@ def test_technique_option(kg, release_file, capsys) -> None:
 def test_a_region_site_does_not_make_a_nerve_code_clean(kg) -> None:
     report = check_claim(["64624"], site="knee", graph=kg)
     assert [f.rule for f in report.findings] == ["cryosh:SiteNotCheckable"]
+
+
+# --- diagnoses, payer, setting (issue 15) -----------------------------------------------------------------------
+
+def _listed_diagnosis(kg: Graph) -> str:
+    """An ICD-10-CM code that an indication named by a position lists (from the graph, not written down)."""
+    named = {i for p in (CRYO.coversIndication, CRYO.doesNotCoverIndication, CRYO.mentionsIndication)
+             for i in kg.objects(None, p)}
+    return sorted(str(kg.value(c, SKOS.notation)) for i in named for c in kg.objects(i, CRYO.diagnosisCode))[0]
+
+
+def test_diagnoses_are_checked_against_the_code_set_and_the_policies(kg, release_file, capsys) -> None:
+    """A code the ICD-10-CM code set lacks or that is a category is a Violation (exit 1); a billable code no policy
+    names is a Warning; a code a policy lists draws no finding; text not written like a code is bad input."""
+    import simple_icd_10_cm as cm
+
+    listed = _listed_diagnosis(kg)
+    assert cm.is_valid_item("M79.671") and cm.is_leaf("M79.671") and not cm.is_valid_item("G57.69")
+    assert cm.is_valid_item("M17.1") and not cm.is_leaf("M17.1")
+    report = check_claim(["0441T"], dx=[listed, "M79.671"], graph=kg)
+    assert report.conforms
+    assert [(f.rule, f.severity, f.value) for f in report.findings] == [
+        ("cryosh:DiagnosisNotNamedByPolicy", "Warning", "M79.671")]
+    assert [d["title"] for d in report.diagnoses] == [cm.get_description(listed), "Pain in right foot"]
+    for code, rule in (("G57.69", "program:invalid-diagnosis"), ("M17.1", "program:non-billable-diagnosis")):
+        assert main(["check", "0441T", "--dx", code, "--json", "--graph", str(release_file)]) == 1
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        assert [(f["rule"], f["severity"], f["value"]) for f in findings] == [(rule, "Violation", code)]
+    assert main(["check", "0441T", "--dx", "knee", "--graph", str(release_file)]) == 2
+    assert "not written like an ICD-10-CM code" in capsys.readouterr().err
+
+
+def test_a_non_billable_diagnosis_points_to_the_indication_its_title_names(kg) -> None:
+    """M17.1 (a category: osteoarthritis of the knee) is refused, and the finding names the graph's indication
+    whose words its title holds, with that indication's sources."""
+    [finding] = check_claim(["0441T"], dx=["M17.1"], graph=kg).findings
+    indication = URIRef("https://w3id.org/cryokg/id/indication/knee-osteoarthritis-pain")
+    assert finding.nodes == [str(indication)]
+    assert set(finding.sources) == {str(s) for s in kg.objects(indication, DCTERMS.source)}
+
+
+def test_payer_and_setting(kg, release_file, capsys) -> None:
+    """A payer's position against the code, and a code paid only in other settings, are Warnings; an unknown
+    payer is bad input with the nearest names."""
+    report = check_claim(["0441T", "C9809"], payer="Anthem", setting="office", graph=kg)
+    rules = {(f.code, f.rule) for f in report.findings}
+    assert ("0441T", "cryosh:PayerPositionAgainstCode") in rules and ("C9809", "cryosh:CodeOutsidePaidSettings") in rules
+    assert report.payer["notation"] == "anthem" and report.setting["notation"] == "office"
+    assert not {f.rule for f in check_claim(["0441T", "C9809"], payer="aetna", setting="asc", graph=kg).findings} & {
+        "cryosh:PayerPositionAgainstCode", "cryosh:CodeOutsidePaidSettings"}
+    assert main(["check", "0441T", "--payer", "Acme Health", "--graph", str(release_file)]) == 2
+    assert "no payer is called" in capsys.readouterr().err

@@ -120,3 +120,33 @@ def test_block_alone_names_a_nerve_block(engine) -> None:
     assert [str(t) for t in site.techniques] == [TECH + "nerve-block-injection"]
     [site] = read_note(engine, "Intercostal neurolytic block with phenol").sites
     assert [str(t) for t in site.techniques] == [TECH + "chemical-neurolysis"]
+
+
+def test_members_of_a_named_group_are_read_by_the_words_that_tell_them_apart(engine) -> None:
+    """'Genicular ... (superolateral, superomedial, inferomedial)': the three nerves, and the group is not read as
+    a fourth site; a group named without its members stays the group."""
+    three = ["superolateral-genicular-nerve", "superomedial-genicular-nerve", "inferomedial-genicular-nerve"]
+    for text in ("Genicular nerves (superolateral, superomedial, inferomedial) frozen with iovera",
+                 "Right knee genicular cryoneurolysis (superolateral, superomedial, inferomedial), office",
+                 "Genicular cryoneurolysis of the superolateral, superomedial and inferomedial branches"):
+        assert [s for _, [s] in sites(engine, text)] == three, text
+    assert sites(engine, "Genicular cryoneurolysis of the left knee (three branches)") == [
+        ("Genicular", ["genicular-nerves"])]
+
+
+def test_counts_and_parts_of_a_named_site_are_not_unread_names(engine) -> None:
+    """'six nerves', 'all three branches' count nerves; 'articular branches of the obturator nerve' is part of a
+    site the text names: none of them is reported as a name the graph lacks. An unknown name still is."""
+    for text in ("the intercostal nerves at T4, T5 and T6 on both sides (six nerves)",
+                 "genicular cryoneurolysis, all three branches",
+                 "cryoneurolysis of the articular branches of the obturator nerve"):
+        assert read_note(engine, text).unmatched == [], text
+    assert [m.text for m in read_note(engine, "cryoneurolysis of the auriculotemporal nerve").unmatched] == [
+        "auriculotemporal nerve"]
+
+
+def test_a_name_of_several_words_is_read_before_its_words_alone(engine) -> None:
+    """'infrapatellar saphenous branches' is the infrapatellar branch, not 'infrapatellar' and the saphenous nerve."""
+    assert sites(engine, "AFCN and infrapatellar saphenous branches frozen with iovera, right knee") == [
+        ("AFCN", ["anterior-femoral-cutaneous-nerve"]),
+        ("infrapatellar saphenous branches", ["infrapatellar-branch-of-saphenous-nerve"])]

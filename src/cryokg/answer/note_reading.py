@@ -39,10 +39,11 @@ Spans are character offsets into the text as given (``text[start:end]``).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -62,6 +63,7 @@ __all__ = [
     "canonical_word",
     "lexicon",
     "read_note",
+    "read_phrases",
     "words",
 ]
 
@@ -86,6 +88,9 @@ FUNCTION_WORDS = frozenset({
 """Words that cut a run of name words (they never belong to a site's name unless a label holds them)."""
 
 CONJUNCTIONS = frozenset({"and", "or", ",", "&", "/", "+"})
+NUMBER_WORDS = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                          "twelve", "several", "multiple"})
+"""Words that count nerves ("six nerves", "three branches"): such words are not a site's name."""
 LATERALITY = {"left": "left", "lt": "left", "right": "right", "rt": "right", "bilateral": "bilateral",
               "bilaterally": "bilateral"}
 """Words stating the side (modifiers LT, RT and 50 in the graph say what is coded; these say what is read)."""
@@ -168,6 +173,8 @@ class Lexicon:
     headless: dict[tuple[str, ...], set[URIRef]] = field(default_factory=dict)
     """Site names without their final "nerve" ("pudendal")."""
     site_label_sets: dict[URIRef, list[frozenset[str]]] = field(default_factory=dict)
+    site_keys: dict[URIRef, list[tuple[str, ...]]] = field(default_factory=dict)
+    """The word keys of each site's labels, in order."""
     vocabulary: frozenset[str] = frozenset()
     """Every word of every label: a word outside it may be a misspelling."""
     spelling: dict[str, int] = field(default_factory=dict)
@@ -230,6 +237,7 @@ def _build_lexicon(engine: Engine) -> Lexicon:
     tables: dict[str, dict[tuple[str, ...], set[URIRef]]] = defaultdict(lambda: defaultdict(set))
     capitals: dict[str, dict[str, set[URIRef]]] = defaultdict(lambda: defaultdict(set))
     label_sets: dict[URIRef, list[frozenset[str]]] = defaultdict(list)
+    site_keys: dict[URIRef, list[tuple[str, ...]]] = defaultdict(list)
     vocabulary: set[str] = set()
     spelling: dict[str, int] = defaultdict(int)
     for row in engine.select(_LABELS):
@@ -251,6 +259,7 @@ def _build_lexicon(engine: Engine) -> Lexicon:
             vocabulary.update(key)
             if kind == "site":
                 label_sets[subject].append(frozenset(key))
+                site_keys[subject].append(key)
             if kind in ("site", "technique", "device") and not (stripped.isupper() and len(stripped) <= 6):
                 for w in set(key):
                     if w.isalpha() and len(w) >= 4:
@@ -269,6 +278,7 @@ def _build_lexicon(engine: Engine) -> Lexicon:
     lex.tables = {k: dict(v) for k, v in tables.items()}
     lex.capitals = {k: dict(v) for k, v in capitals.items()}
     lex.site_label_sets = dict(label_sets)
+    lex.site_keys = dict(site_keys)
     lex.vocabulary = frozenset(vocabulary | FUNCTION_WORDS | set(LATERALITY))
     lex.spelling = dict(sorted(spelling.items()))
     lex.spelling_words = tuple(lex.spelling)
@@ -303,7 +313,8 @@ class Mention:
     what they name (empty for laterality and levels, whose ``value`` says it). ``how``: label (a label or
     synonym), capitals, coordinated (an item of a list, read with the list's last words), one-word (a site
     name without "nerve"), loose (all of its words are in the labels of ``resources``), procedure (a site read
-    from a procedure's name, such as "SGB") or words (laterality and levels).
+    from a procedure's name, such as "SGB"), group-member (the words that tell a member of a group named in the
+    sentence apart: "superolateral" beside "genicular nerves") or words (laterality and levels).
     """
 
     kind: str
@@ -549,7 +560,13 @@ class _Reader:
                 found += [(m, lists) for m in new]
                 taken.update(k for m in new for k in range(len(self.tokens))
                              if m.start <= self.tokens[k].start < m.end)
-        # one-word names, sites named by a procedure's name, loose names
+        # loose names first ("infrapatellar saphenous branches" is one site, not the one-word names "infrapatellar"
+        # and "saphenous"), then one-word names, sites named by a procedure's name, and what is left
+        for run in self._head_runs(taken):
+            mention = self._loose(run)
+            if mention is not None:
+                found.append((mention, None))
+                taken.update(k for k in run if mention.start <= self.tokens[k].start < mention.end)
         sentences_with_context = {m.sentence for m in others if m.kind != "level"}
         for i, j, resources in self._match_table(lex.headless, {}, taken):
             if self._bare(i, j, taken) or self.sentence_of[i] in sentences_with_context:
@@ -564,12 +581,65 @@ class _Reader:
         unmatched: list[Mention] = []
         for run in self._head_runs(taken):
             mention = self._loose(run)
-            if mention is None:
-                unmatched.append(self._mention("site", run[0], run[-1] + 1, (), "unmatched"))
-            else:
+            if mention is not None:
                 found.append((mention, None))
+            elif not self._count(run) and not self._part_of_site(run, found):
+                unmatched.append(self._mention("site", run[0], run[-1] + 1, (), "unmatched"))
         found.sort(key=lambda f: (f[0].start, f[0].end))
         return found, unmatched
+
+    def group_members(self, found: list[tuple[Mention, int | None]]) -> list[tuple[Mention, int | None]]:
+        """Members of a named group read by the words that tell them apart ("genicular cryoneurolysis
+        (superolateral, superomedial, inferomedial)": the three genicular nerves). A group whose members are named
+        in its sentence (so read, or by their own names) stands for those members only and is dropped."""
+        lex = self.lex
+        taken = {k for m, _ in found for k in range(len(self.tokens)) if m.start <= self.tokens[k].start < m.end}
+        groups = [(m, m.resources[0]) for m, _ in found if len(m.resources) == 1 and m.resources[0] in lex.groups]
+        if not groups:
+            return found
+        added: list[tuple[Mention, int | None]] = []
+        dropped: set[int] = set()
+        for mention, group in groups:
+            members = lex.groups[group]
+            prefixes = _member_prefixes(lex, group)
+            sentence = [k for k in self.word_ix if self.sentence_of[k] == mention.sentence]
+            named = {r for m, _ in found + added if m.sentence == mention.sentence for r in m.resources if r in members}
+            position = 0
+            while position < len(sentence):
+                hit = None
+                for length in range(min(3, len(sentence) - position), 0, -1):
+                    span = sentence[position:position + length]
+                    if span[-1] - span[0] != length - 1 or any(k in taken for k in span):
+                        continue
+                    key = tuple(self.keys[k] for k in span)
+                    if key in prefixes and not all(w in FUNCTION_WORDS for w in key):
+                        hit = (span, prefixes[key])
+                        break
+                if hit is None:
+                    position += 1
+                    continue
+                span, sites = hit
+                added.append((self._mention("site", span[0], span[-1] + 1, sites, "group-member"), None))
+                taken.update(span)
+                named |= sites
+                position += len(span)
+            if named:
+                dropped.add(id(mention))
+        return [f for f in found if id(f[0]) not in dropped] + added
+
+    def _count(self, run: list[int]) -> bool:
+        """Words that count nerves rather than name one: "six nerves", "all three branches"."""
+        return any(self.tokens[k].text.isdigit() or self.keys[k] in NUMBER_WORDS for k in run)
+
+    def _part_of_site(self, run: list[int], found: list[tuple[Mention, int | None]]) -> bool:
+        """Words that name a part of a site named right after them: "articular branches of the obturator nerve"."""
+        k = run[-1] + 1
+        if k >= len(self.tokens) or self.keys[k] != "of":
+            return False
+        k += 1
+        while k < len(self.tokens) and self.keys[k] in ("the", "a", "an"):
+            k += 1
+        return k < len(self.tokens) and any(m.start == self.tokens[k].start for m, _ in found)
 
     def _narrow(self, hit: tuple[int, int, set[URIRef]]) -> tuple[int, int, set[URIRef]]:
         """A synonym of several sites preceded by words that pick among them ("plantar" + "common digital
@@ -638,6 +708,19 @@ class _Reader:
             if matches and len(matches) <= _MAX_LOOSE_MATCHES:
                 return self._mention("site", run[start], run[-1] + 1, matches, "loose")
         return None
+
+
+def _member_prefixes(lex: Lexicon, group: URIRef) -> dict[tuple[str, ...], set[URIRef]]:
+    """The words that tell the members of *group* apart: a member's label that is the group's label with words in
+    front ("superolateral" + "genicular nerve") gives those words."""
+    table: dict[tuple[str, ...], set[URIRef]] = defaultdict(set)
+    ends = set(lex.site_keys.get(group, []))
+    for member in lex.groups.get(group, set()):
+        for key in lex.site_keys.get(member, []):
+            for end in ends:
+                if len(key) > len(end) and key[-len(end):] == end:
+                    table[key[:-len(end)]].add(member)
+    return dict(table)
 
 
 def _value(mention: Mention) -> object:
@@ -718,6 +801,7 @@ def read_note(engine: Engine, text: str) -> NoteReading:
     reader = _Reader(lex, text)
     others = reader.other_mentions()
     found, unmatched = reader.sites(others)
+    found = sorted(reader.group_members(found), key=lambda f: (f[0].start, f[0].end))
     reading = NoteReading(text=text, mentions=others, unmatched=unmatched)
     seen: set[tuple[int, int]] = set()
     lists: list[int | None] = []
@@ -759,3 +843,89 @@ def read_note(engine: Engine, text: str) -> NoteReading:
         site.regions = tuple(sorted({r for m in site.region_mentions for r in m.resources}))
         site.levels = tuple(dict.fromkeys(v for m in mine if m.kind == "level" for v in m.value.split()))
     return reading
+
+
+# --- phrases of other kinds: indications, care settings ------------------------------------------------------------
+
+_PHRASE_LABELS = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?s ?label WHERE { ?s a CLASS . { ?s skos:prefLabel ?label } UNION { ?s skos:altLabel ?label } }"""
+
+
+_PHRASE_WINDOW = 12
+"""A label read in any order must fall within this many words of one sentence."""
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    words: tuple[str, ...]
+    """The label's word keys, in order."""
+    capitals: tuple[bool, ...]
+    """Per word: written in capitals in the label (an abbreviation such as TKA), so only matched in capitals."""
+
+
+def _phrase_table(cls: URIRef) -> Callable[[Engine], dict[URIRef, list[_Phrase]]]:
+    def build(engine: Engine) -> dict[URIRef, list[_Phrase]]:
+        table: dict[URIRef, list[_Phrase]] = defaultdict(list)
+        for row in engine.select(_PHRASE_LABELS.replace("CLASS", cls.n3())):
+            subject, label = row.get("s"), row.get("label")
+            if not isinstance(subject, URIRef) or label is None or not _language_ok(label):
+                continue
+            tokens = [tok for tok in words(str(label)) if tok.word]
+            if tokens:
+                table[subject].append(_Phrase(tuple(tok.key for tok in tokens),
+                                              tuple(tok.text.isupper() and len(tok.text) > 1 for tok in tokens)))
+        return dict(table)
+    return build
+
+
+def read_phrases(engine: Engine, text: str, cls: URIRef, kind: str, *, any_order: bool = False,
+                 ignore: frozenset[str] = frozenset()) -> list[Mention]:
+    """Where *text* names resources of *cls* (a care setting, an indication) by a label or synonym: one mention of
+    *kind* per resource, in text order.
+
+    A label matches as written (its words in a row; words in capitals, such as "TKA", only in capitals), or with
+    *any_order* when all of its words other than function words and *ignore* occur in one sentence, in any order
+    and with other words between, within a few words ("pain after thoracotomy" in "pain along the fifth rib after
+    a thoracotomy"). A match is dropped when another resource's label matched words in a row that include all of
+    its words ("neuroma" inside "Morton's neuroma"). Misspellings are not corrected here.
+    """
+    table = cached_for_graph(engine, f"phrases:{cls}", _phrase_table(cls))
+    reader = _Reader(lexicon(engine), text)
+    tokens = reader.tokens
+    sentences: dict[int, list[int]] = defaultdict(list)
+    for k in reader.word_ix:
+        sentences[reader.sentence_of[k]].append(k)
+
+    def fits(k: int, phrase: _Phrase, n: int) -> bool:
+        return tokens[k].key == phrase.words[n] and (not phrase.capitals[n] or tokens[k].text.isupper())
+
+    found: list[tuple[URIRef, tuple[int, ...], bool]] = []
+    for resource, phrases in sorted(table.items()):
+        exact: list[tuple[int, ...]] = []
+        loose: list[tuple[int, ...]] = []
+        for phrase in phrases:
+            for ixs in sentences.values():
+                for start in range(len(ixs) - len(phrase.words) + 1):  # as written
+                    span = ixs[start:start + len(phrase.words)]
+                    if span[-1] - span[0] == len(span) - 1 and all(fits(k, phrase, n) for n, k in enumerate(span)):
+                        exact.append(tuple(span))
+                wanted = [n for n, w in enumerate(phrase.words) if w not in FUNCTION_WORDS and w not in ignore]
+                picked = [next((k for k in ixs if fits(k, phrase, n)), None) for n in wanted]
+                if any_order and wanted and all(k is not None for k in picked):
+                    chosen = tuple(sorted({k for k in picked if k is not None}))
+                    if ixs.index(chosen[-1]) - ixs.index(chosen[0]) < _PHRASE_WINDOW:
+                        loose.append(chosen)
+        if exact or loose:
+            found.append((resource, min(exact or loose, key=lambda s: (s[-1] - s[0], s)), bool(exact)))
+
+    order = {k: n for n, k in enumerate(reader.word_ix)}
+
+    def compact(ixs: tuple[int, ...]) -> bool:  # words in a row (punctuation between them does not count)
+        return all(order[b] - order[a] == 1 for a, b in itertools.pairwise(ixs))
+
+    kept = [(r, ixs, exact) for r, ixs, exact in found
+            if not any(other != r and compact(ixs2) and set(ixs) < set(ixs2) for other, ixs2, _ in found)]
+    mentions = [Mention(kind, tokens[ixs[0]].start, tokens[ixs[-1]].end, text[tokens[ixs[0]].start:tokens[ixs[-1]].end],
+                        (r,), "label" if exact else "words", "", (), reader.sentence_of[ixs[0]]) for r, ixs, exact in kept]
+    return sorted(mentions, key=lambda m: (m.start, m.end, str(m.resources[0])))
+
