@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph
+from tests.web.live import serving
 
 from cryokg.errors import BadInput
 from cryokg.release import build as rel
@@ -82,3 +83,11 @@ def client(release_dir: Path) -> Iterator:
     app = create_app(Settings(build_dir=release_dir, query_timeout=3.0, max_rows=2000, max_body=100_000))
     with TestClient(app, raise_server_exceptions=True) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of ``cryokg serve`` with one SPARQL worker, for the tests that call it as a client would
+    (a browser, a FHIR client, the README's commands); one server per test module."""
+    with serving(release_dir, tmp_path_factory.mktemp("serve"), "--workers", "1") as live:
+        yield live.url

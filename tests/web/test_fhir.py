@@ -12,16 +12,12 @@ import json
 import re
 import shutil
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 from tests.fhir_models import validate
-from tests.listener import wait_for_http
-from tests.stores import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEM = "https://w3id.org/cryokg/fhir/CodeSystem/cryokg"
@@ -330,28 +326,6 @@ def test_translate_from_a_system_the_map_does_not_take(client) -> None:
 
 
 # --- a live server, a real FHIR client, the README's commands -----------------------------------------------
-@pytest.fixture(scope="module")
-def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``cryokg serve`` on a free loopback port; stopped (by its PID) after the module."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve-fhir") / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "cryokg.cli", "serve", "--build", str(release_dir),
-                                    "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-                                   stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(process, url, what="cryokg serve", attempts=600, pause=0.1, log=log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
 def test_fhirclient_reads_searches_and_calls_operations(server: str) -> None:
     from fhirclient import client as smart_client
     from fhirclient.models.codesystem import CodeSystem

@@ -16,18 +16,14 @@ import os
 import signal
 import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.listener import wait_for_http
-from tests.stores import free_port
+from tests.web.live import LiveServer, serving
 from tests.web.test_load import rss_kib
 
 JSON = {"Accept": "application/sparql-results+json"}
@@ -35,33 +31,13 @@ QUERY_TYPE = {"Content-Type": "application/sparql-query", **JSON}
 RSS_BOUND_KIB = 2 * 1024 * 1024  # the documented bound for server + workers with the defaults (docs/security.md)
 
 
-@dataclass
-class Live:
-    proc: subprocess.Popen
-    url: str
-    port: int
-
-
 @pytest.fixture(scope="module")
-def live(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    """``cryokg serve`` with its defaults (2 workers, 768 MiB each, 10 s time limit, 1 MB bodies)."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "cryokg.cli", "serve", "--build", str(release_dir),
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(proc, url, what="cryokg serve", attempts=600, pause=0.1, log=log)
-        yield Live(proc, url, port)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+def live(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``cryokg serve`` with its defaults (2 workers, 768 MiB each, 10 s time limit, 1 MB bodies); no traceback in its
+    output afterwards, whatever was sent."""
+    with serving(release_dir, tmp_path_factory.mktemp("serve")) as server:
+        yield server
+    assert "Traceback" not in server.log.read_text(), server.log.read_text()[-3000:]
 
 
 PATHOLOGICAL = {
@@ -77,7 +53,7 @@ PATHOLOGICAL = {
 
 
 @pytest.mark.slow  # a timing measurement (page p99 under load): needs a quiet machine
-def test_pathological_bodies_do_not_block_pages(live: Live, capsys) -> None:
+def test_pathological_bodies_do_not_block_pages(live: LiveServer, capsys) -> None:
     """Send every pathological body (two rounds, concurrently) while timing 300 page requests alongside."""
     answers: dict[str, int] = {}
 
@@ -120,7 +96,7 @@ CARTESIAN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a ?d LIMIT 1"
 
 
 @pytest.mark.slow  # several GB of attempted allocation
-def test_cartesian_queries_hit_the_memory_cap_not_the_machine(live: Live, capsys) -> None:
+def test_cartesian_queries_hit_the_memory_cap_not_the_machine(live: LiveServer, capsys) -> None:
     """Four cartesian ORDER BY queries at once: each is stopped by its worker's cap with a clear 503."""
     peak = 0
     stop = threading.Event()
@@ -212,7 +188,7 @@ def _exchange(port: int, data: bytes, wait: float = 3.0) -> bytes:
     return received
 
 
-def test_content_length_with_transfer_encoding_is_refused(live: Live) -> None:
+def test_content_length_with_transfer_encoding_is_refused(live: LiveServer) -> None:
     """A CL.TE smuggling attempt: one 400, the connection closed, the hidden second request never served."""
     smuggled = b"GET /id/code/0440T HTTP/1.1\r\nHost: x\r\nAccept: text/turtle\r\n\r\n"
     request = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
@@ -224,7 +200,7 @@ def test_content_length_with_transfer_encoding_is_refused(live: Live) -> None:
 
 
 @pytest.mark.parametrize("pieces", [1, 40], ids=["one segment", "in pieces"])
-def test_request_heads_over_16_kib_are_refused(live: Live, pieces: int) -> None:
+def test_request_heads_over_16_kib_are_refused(live: LiveServer, pieces: int) -> None:
     head = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(f"X-Pad-{i}: {'y' * 1000}\r\n".encode() for i in range(100)) \
         + b"\r\n"
     with socket.create_connection(("127.0.0.1", live.port), timeout=5) as sock:
@@ -247,7 +223,7 @@ def test_request_heads_over_16_kib_are_refused(live: Live, pieces: int) -> None:
 
 
 @pytest.mark.parametrize("path", ["/release/%00", "/release/a%00b.ttl", "/id/code/%00", "/static/%00", "/%00"])
-def test_nul_in_a_path_is_404(live: Live, path: str) -> None:
+def test_nul_in_a_path_is_404(live: LiveServer, path: str) -> None:
     response = httpx.get(live.url + path, timeout=10)
     assert response.status_code == 404, (path, response.status_code)
 

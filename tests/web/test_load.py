@@ -17,11 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import signal
 import socket
 import statistics
-import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -31,7 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 from rdflib import Graph, URIRef
-from tests.stores import free_port
+from tests.web.live import LiveServer, serving
 
 pytestmark = pytest.mark.slow
 
@@ -77,44 +74,15 @@ def rss_kib(pid: int) -> int:
     return total
 
 
-@dataclass
-class Server:
-    proc: subprocess.Popen
-    url: str
-    log: Path
-
-
 @pytest.fixture(scope="module")
-def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``cryokg serve`` as a real process on a free loopback port."""
+def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``cryokg serve`` as a real process with two workers and this module's request deadline (overrides the
+    conftest ``server``)."""
     if not Path("/proc/self/status").exists():
         pytest.skip("needs /proc to read the server's resident memory")
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "cryokg.cli", "serve", "--build", str(release_dir),
-                                 "--port", str(port), "--workers", "2", "--timeout", "10",
-                                 "--request-timeout", str(REQUEST_TIMEOUT)], stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        end = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, f"cryokg serve exited: {log.read_text()[-2000:]}"
-            try:
-                if httpx.get(url + "/", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < end, f"cryokg serve did not answer: {log.read_text()[-2000:]}"
-            time.sleep(0.2)
-        yield Server(proc, url, log)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving(release_dir, tmp_path_factory.mktemp("serve"), "--workers", "2", "--timeout", "10",
+                 "--request-timeout", str(REQUEST_TIMEOUT)) as live:
+        yield live
 
 
 def _request_mix(release_dir: Path, count: int, seed: int) -> list[tuple[str, dict[str, str]]]:
@@ -181,7 +149,7 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def test_5000_requests_no_error_and_flat_memory(server: Server, release_dir: Path, capsys) -> None:
+def test_5000_requests_no_error_and_flat_memory(server: LiveServer, release_dir: Path, capsys) -> None:
     pid = server.proc.pid
     asyncio.run(_drive(server.url, _request_mix(release_dir, WARM_UP, seed=1), pid, sample=False))
     start_rss = rss_kib(pid)
@@ -245,7 +213,7 @@ def _kernel_send_buffer_max() -> int:
         return 4 * 1024 * 1024
 
 
-def test_stalled_and_slow_clients_do_not_block_others(server: Server, release_dir: Path, capsys) -> None:
+def test_stalled_and_slow_clients_do_not_block_others(server: LiveServer, release_dir: Path, capsys) -> None:
     port = _port_of(server.url)
     stalled = [_half_request(port) for _ in range(STALLED)]
     # the stalled reader asks for more than the kernel's socket buffers can absorb (pipelined downloads), so

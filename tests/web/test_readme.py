@@ -13,13 +13,9 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.listener import wait_for_http
-from tests.stores import free_port
 
 from cryokg.cli import main
 
@@ -85,28 +81,6 @@ def test_python_api_is_documented() -> None:
 
 
 # --- against a live server ---------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``cryokg serve`` on a free loopback port; stopped (by its PID) after the module."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve-readme") / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "cryokg.cli", "serve", "--build", str(release_dir),
-                                    "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-                                   stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(process, url, what="cryokg serve", attempts=600, pause=0.1, log=log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
 
 def _linked_data_commands() -> list[str]:
     section = README.split("## Linked data", 1)[1].split("\n## ", 1)[0]
