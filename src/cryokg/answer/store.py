@@ -21,9 +21,7 @@ from __future__ import annotations
 import contextlib
 import re
 import traceback
-import urllib.error
 import urllib.parse
-import urllib.request
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -31,10 +29,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal as KindLiteral
+from typing import cast
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
+from rdflib.query import ResultRow
 from rdflib.term import Node
 
 from cryokg.errors import BadInput
@@ -196,7 +196,7 @@ class RdflibEngine(Engine):
                 # of thousands of warnings about rdflib's internals, nothing the caller can act on.
                 warnings.simplefilter("ignore", DeprecationWarning)
                 result = self.dataset.query(sparql)
-                rows = list(result) if result.type == "SELECT" else []
+                rows = cast("list[ResultRow]", list(result)) if result.type == "SELECT" else []  # rows of a SELECT
         except ParseException as exc:
             raise QuerySyntaxError(exc.msg, exc.lineno, exc.col) from None
         if result.type == "ASK":
@@ -257,12 +257,14 @@ def load_store(*, release: Path = Path("build"), sources: Path | None = DEFAULT_
     >>> loaded.engine.query("ASK { ?s ?p ?o }").boolean
     True
     """
-    files = find_data_files(sources) if sources is not None and Path(sources).is_dir() else []
+    root = Path(sources) if sources is not None and Path(sources).is_dir() else None
+    files = find_data_files(root) if root is not None else []
     release_file = Path(release) / "cryokg.nt"
     store = ox.Store()
     quads: list[ox.Quad] = []
     for path in files:
-        quads.extend(_file_quads(path, ox.NamedNode(source_graph_iri(path, sources, base=base))))
+        assert root is not None  # files come from it
+        quads.extend(_file_quads(path, ox.NamedNode(source_graph_iri(path, root, base=base))))
     if _is_fresh(release_file, files):
         store.bulk_load(path=str(release_file), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
         origin = str(release_file)

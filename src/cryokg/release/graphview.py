@@ -33,11 +33,13 @@ produces the same bytes for the same graph.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, cast
 from typing import Literal as Choice
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from cryokg.namespaces import PREFIXES, curie
 
@@ -77,11 +79,11 @@ def resources(graph: Graph) -> set[URIRef]:
     [rdflib.term.URIRef('urn:a'), rdflib.term.URIRef('urn:b')]
     """
     found: set[URIRef] = set()
-    for s, p, o in graph:
+    for s, p, o in cast("Iterable[tuple[Node, URIRef, Node]]", graph):  # a predicate is always an IRI
         if isinstance(s, URIRef):
             found.add(s)
         if is_resource_triple(p, o):
-            found.add(o)
+            found.add(cast(URIRef, o))
     return found
 
 
@@ -179,7 +181,8 @@ def to_networkx(graph: Graph | Release, *, inferred: bool = False,
         return short[iri]
 
     nodes: set[URIRef] = set()
-    for s, p, o in source:
+    # A predicate is always an IRI, a subject never a literal; blank nodes are refused below.
+    for s, p, o in cast("Iterable[tuple[URIRef, URIRef, URIRef | Literal]]", source):
         if isinstance(s, BNode) or isinstance(o, BNode):
             raise ValueError(f"blank node in {(s, p, o)}: give every node an IRI so the view and its exports are "
                              "reproducible")
@@ -198,7 +201,7 @@ def to_networkx(graph: Graph | Release, *, inferred: bool = False,
             elif literals == "nodes":
                 literal_edges.append((str(s), c(str(p)), o, str(p)))
 
-    view = nx.MultiDiGraph(name="cryokg", inferred=inferred)
+    view: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="cryokg", inferred=inferred)
     for node in sorted(nodes, key=str):  # the same set as resources(source), gathered in the one pass
         attrs: dict[str, object] = {
             "iri": str(node),
@@ -217,9 +220,10 @@ def to_networkx(graph: Graph | Release, *, inferred: bool = False,
             view.add_node(literal.n3(), kind="literal", label=str(literal), value=str(literal),
                           datatype=c(str(literal.datatype)) if literal.datatype else "",
                           language=literal.language or "")
-    for s, key, o, p in sorted(edges):
-        entailed = check and (URIRef(s), URIRef(p), URIRef(o)) not in asserted
-        view.add_edge(s, o, key=key, predicate=key, inferred=entailed)
-    for s, key, o, p in sorted(literal_edges, key=lambda e: (e[0], e[1], e[2].n3())):
-        view.add_edge(s, o.n3(), key=key, predicate=key, inferred=check and (URIRef(s), URIRef(p), o) not in asserted)
+    for subject, key, obj, predicate in sorted(edges):
+        entailed = check and (URIRef(subject), URIRef(predicate), URIRef(obj)) not in asserted
+        view.add_edge(subject, obj, key=key, predicate=key, inferred=entailed)
+    for subject, key, value, predicate in sorted(literal_edges, key=lambda e: (e[0], e[1], e[2].n3())):
+        view.add_edge(subject, value.n3(), key=key, predicate=key,
+                      inferred=check and (URIRef(subject), URIRef(predicate), value) not in asserted)
     return view

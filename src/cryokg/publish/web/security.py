@@ -37,6 +37,7 @@ cryokg.publish.web.security.Refused: SERVICE (federated query) is not allowed: t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cryokg.rdf.sparql_text import (
@@ -215,7 +216,7 @@ def is_plain(text: str) -> bool:
     return _scan(text).plain
 
 
-def _walk(tree: object):
+def _walk(tree: object) -> Iterator[object]:
     """Every node of an rdflib parse tree (CompValue and ParseResults nest as dicts and lists), without
     recursion and without a depth cut-off: a SERVICE at any depth is found."""
     stack = [tree]

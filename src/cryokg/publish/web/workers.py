@@ -29,9 +29,14 @@ import os
 import signal
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnContext
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["Answer", "QueryPool"]
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
 
 _log = logging.getLogger(__name__)
 
@@ -64,7 +69,7 @@ class Answer:
 
 # --- inside the worker process -------------------------------------------------------------------------
 
-def _json_term(term) -> dict:
+def _json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> dict[str, Any]:
     import pyoxigraph as ox
 
     if isinstance(term, ox.NamedNode):
@@ -82,7 +87,7 @@ def _json_term(term) -> dict:
                                         "predicate": _json_term(term.predicate), "object": _json_term(term.object)}}
 
 
-def _evaluate(store, query: str, formats: dict[str, str | None], max_rows: int) -> Answer:
+def _evaluate(store: ox.Store, query: str, formats: dict[str, str | None], max_rows: int) -> Answer:
     """Check, then evaluate *query*; *formats* maps each result kind to the format key to write it in, or None
     when the client accepts no format for that kind (then the query is not evaluated)."""
     import pyoxigraph as ox
@@ -112,13 +117,13 @@ def _evaluate(store, query: str, formats: dict[str, str | None], max_rows: int) 
             return _results_document(doc, "ask", fmt)
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
-            bindings = []
+            bindings: list[dict[str, dict[str, Any]]] = []
             for solution in result:
                 if len(bindings) >= max_rows:
                     return Answer("too-many", kind, message=f"the result has more than {max_rows} rows; add a LIMIT")
                 bindings.append({name: _json_term(solution[name]) for name in variables if solution[name] is not None})
             return _results_document({"head": {"vars": variables}, "results": {"bindings": bindings}}, "select", fmt)
-        triples = []
+        triples: list[ox.Triple] = []
         for triple in result:
             if len(triples) >= max_rows:
                 return Answer("too-many", kind, message=f"the result has more than {max_rows} triples; add a LIMIT")
@@ -200,7 +205,7 @@ def worker_main(conn: Connection, build_dir: str, base: str, memory_mib: int = 0
 # --- in the server process ---------------------------------------------------------------------------------
 
 class _Worker:
-    def __init__(self, context, build_dir: Path, base: str, memory_mib: int) -> None:
+    def __init__(self, context: SpawnContext, build_dir: Path, base: str, memory_mib: int) -> None:
         self.conn, child = context.Pipe()
         self.process = context.Process(target=worker_main, args=(child, str(build_dir), base, memory_mib), daemon=True,
                                        name="cryokg-sparql-worker")
