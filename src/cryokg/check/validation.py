@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
@@ -228,13 +230,14 @@ engine unless the shapes use a feature it does not evaluate, then pyshacl."""
 
 
 def validate_graph(data: Graph, shapes: Graph, *, shapes_files: list[Path] | None = None,
-                   inplace: bool = False, engine: str = "auto") -> ValidationOutcome:
+                   inplace: bool = False, engine: str = "auto", store: ox.Store | None = None) -> ValidationOutcome:
     """Validate *data* against *shapes* (no extra inference: the data states its types).
 
     Both engines give the same results (``tests/test_shacl_engine.py`` compares them on the release, every
     shape's examples and synthetic graphs); cryokg's is the default because it is an order of magnitude
     faster (``docs/benchmarks.md``). *inplace* lets pyshacl work on *data* itself instead of a copy (faster;
-    only for throw-away graphs); cryokg's engine never changes *data*.
+    only for throw-away graphs); cryokg's engine never changes *data*. *store*: a pyoxigraph store holding
+    the same triples as *data* in its default graph, for cryokg's engine to run SHACL-SPARQL on (read only).
     """
     if engine not in ENGINES:
         raise BadInput(f"unknown SHACL engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -244,7 +247,7 @@ def validate_graph(data: Graph, shapes: Graph, *, shapes_files: list[Path] | Non
         try:
             model = compile_shapes(shapes)
             with collector_paused():
-                raw = Engine(model, data).validate()
+                raw = Engine(model, data, store=store).validate()
         except IllFormed as exc:
             raise BadInput(f"the shapes are not valid SHACL: {exc}") from exc
         except Unsupported as exc:
@@ -326,14 +329,21 @@ def _outcome(results: list[ValidationResult], report: Graph,
     return ValidationOutcome(results=results, report=report, shapes_files=list(shapes_files or []))
 
 
-def validate_release(release, *, sources_dir: Path = DEFAULT_SOURCES) -> ValidationOutcome:
+class _HasSources(Protocol):
+    """What :func:`validate_release` reads of a release (:class:`cryokg.release.model.Release`, a later stage)."""
+
+    sources: SourceSet
+
+
+def validate_release(release: _HasSources, *, sources_dir: Path = DEFAULT_SOURCES) -> ValidationOutcome:
     """Validate a release's asserted graph against the shapes of its sources folder.
 
     The graph validated is the one the sources state, before ``--base-iri`` moves it: the shapes name our
     IRIs under the default base, and rebasing changes no fact.
     """
     files = find_shape_files(sources_dir)
-    outcome = validate_graph(release.sources.graph, load_shapes(files), shapes_files=files)
+    outcome = validate_graph(release.sources.graph, load_shapes(files), shapes_files=files,
+                             store=release.sources.store)
     outcome.origins = _origins(release.sources)
     return outcome
 

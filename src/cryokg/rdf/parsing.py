@@ -29,8 +29,8 @@ from rdflib.namespace import XSD
 
 from cryokg.errors import SourceError
 
-__all__ = ["FORMATS", "MAX_BYTES", "MAX_JSON_DEPTH", "MAX_XML_DEPTH", "oxigraph_term", "parse_rdf", "rdflib_term",
-           "read_limited"]
+__all__ = ["FORMATS", "MAX_BYTES", "MAX_JSON_DEPTH", "MAX_XML_DEPTH", "oxigraph_term", "oxigraph_triple", "parse_rdf",
+           "rdflib_term", "read_limited"]
 
 FORMATS: dict[str, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -110,7 +110,7 @@ def rdflib_term(term: object, *, normalize: bool = True) -> Term | None:
     raise TypeError(f"unexpected pyoxigraph term {term!r}")
 
 
-def oxigraph_term(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+def oxigraph_term(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     """An rdflib term as a pyoxigraph term: the converse of :func:`rdflib_term`."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
@@ -123,6 +123,12 @@ def oxigraph_term(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
             return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"unexpected rdflib term {term!r}")
+
+
+def oxigraph_triple(s: object, p: object, o: object) -> ox.Triple:
+    """An rdflib triple as a pyoxigraph triple (terms by :func:`oxigraph_term`; a literal subject or a predicate
+    that is not an IRI is refused by pyoxigraph with TypeError)."""
+    return ox.Triple(oxigraph_term(s), oxigraph_term(p), oxigraph_term(o))  # type: ignore[arg-type]
 
 
 def _json_depth(data: bytes) -> int:

@@ -2,7 +2,9 @@
 
 Parsing goes through pyoxigraph: it is strict (an IRI with a space or an undefined prefix is an error, not a
 warning), it reports line and column, and it is an order of magnitude faster than rdflib's Turtle parser.
-The triples are then handed to rdflib, which the rest of the pipeline (owlrl, pyshacl) works on.
+The triples are then handed to rdflib, which the rest of the pipeline (owlrl, pyshacl) works on, and kept in
+a pyoxigraph store too (:attr:`SourceSet.store`, the primary store): the release's writers, the SHACL-SPARQL
+constraints and the queries read it without converting a single rdflib term back.
 
 After parsing, :func:`check_graph` applies the source rules that a parser cannot see: no blank nodes (they
 make releases unstable), no ill-typed literals, no IRI of our namespace used without being described, and
@@ -17,13 +19,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from cryokg.errors import BadInput, SourceError
 from cryokg.namespaces import DEFAULT_BASE
-from cryokg.rdf.parsing import parse_rdf, read_limited
+from cryokg.rdf.parsing import oxigraph_triple, parse_rdf, read_limited
 
 __all__ = [
     "DEFAULT_SOURCES",
@@ -33,6 +38,7 @@ __all__ = [
     "find_shape_files",
     "load_files",
     "load_sources",
+    "ox_triples",
     "parse_turtle",
 ]
 
@@ -49,11 +55,16 @@ _log = logging.getLogger(__name__)
 
 @dataclass
 class SourceSet:
-    """The loaded sources: the merged graph and, per subject, the files (and lines) that describe it."""
+    """The loaded sources: the merged graph and, per subject, the files (and lines) that describe it.
+
+    ``store`` holds the same triples in its default graph, as pyoxigraph terms (literals in rdflib's normal
+    form, as in ``graph``), for the sources of a build; ``None`` for RDF as others write it (``cryokg
+    validate``: blank nodes, whose labels a store would change)."""
 
     graph: Graph
     files: list[Path]
     origins: dict[URIRef, list[tuple[Path, int | None]]] = field(default_factory=dict)
+    store: ox.Store | None = None
 
     def origin_of(self, node: URIRef) -> str | None:
         """``file:line`` of the first place that describes *node*, for messages."""
@@ -165,16 +176,23 @@ def load_files(paths: Iterable[Path], *, base: str = DEFAULT_BASE, any_rdf: bool
     graph = Graph()
     files = sorted(Path(p) for p in paths)
     origins: dict[URIRef, list[tuple[Path, int | None]]] = defaultdict(list)
+    store = None if any_rdf else ox.Store()
     for path in files:
         if path.name.endswith(".sssom.tsv"):
             triples = list(load_sssom(path, base=base))
             lines: dict[str, int] = {}
             prefixes: dict[str, str] = {}
+            if store is not None:
+                store.extend(ox.Quad(*oxigraph_triple(s, p, o)) for s, p, o in triples)
         else:
             text = _read_text(path)
             fmt = RDF_SUFFIXES.get(path.suffix, "turtle")
-            triples = (list(parse_rdf(text.encode("utf-8"), fmt=fmt, name=str(path), base_iri=path.resolve().as_uri()))
-                       if any_rdf else list(parse_turtle(path, text, fmt=fmt)))
+            triples = cast(list[tuple[URIRef, URIRef, URIRef | Literal]],
+                           list(parse_rdf(text.encode("utf-8"), fmt=fmt, name=str(path), base_iri=path.resolve().as_uri()))
+                           if any_rdf else list(parse_turtle(path, text, fmt=fmt)))
+            if store is not None:  # parsed again by pyoxigraph, without a Python object per term: faster than
+                # converting the rdflib terms (Store.load of the 100 k synthetic sources: 0.18 s; extend: 0.35 s)
+                store.load(text.encode("utf-8"), format=_STORE_FORMATS[fmt], to_graph=ox.DefaultGraph())
             lines = _subject_lines(text)
             prefixes = _prefixes(text)
         seen: set[URIRef] = set()
@@ -183,7 +201,40 @@ def load_files(paths: Iterable[Path], *, base: str = DEFAULT_BASE, any_rdf: bool
             if s not in seen:
                 seen.add(s)
                 origins[s].append((path, _find_subject_line(str(s), lines, prefixes)))
-    return SourceSet(graph=graph, files=files, origins=dict(origins))
+    return SourceSet(graph=graph, files=files, origins=dict(origins), store=store)
+
+
+_STORE_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
+                  "rdfxml": ox.RdfFormat.RDF_XML}
+
+
+def ox_triples(sources: SourceSet) -> Iterator[ox.Triple]:
+    """The triples of *sources* as pyoxigraph terms, read again from the files, one file at a time: exactly the
+    triples of ``sources.graph`` (typed literals in rdflib's normal form, ``"-196"^^xsd:decimal`` as
+    ``"-196.0"``), which the release's writers sort. Not read from ``sources.store``: Oxigraph stores numbers and
+    dates as values and gives back its own canonical form (``"-196"``), not rdflib's."""
+    normal: dict[ox.Literal, ox.Literal] = {}
+    for path in sources.files:
+        if path.name.endswith(".sssom.tsv"):
+            from cryokg.sources.sssom import load_sssom
+
+            for s, p, o in load_sssom(path):
+                yield oxigraph_triple(s, p, o)
+            continue
+        fmt = _STORE_FORMATS[RDF_SUFFIXES.get(path.suffix, "turtle")]
+        for triple in ox.parse(read_limited(path), format=fmt):
+            obj = triple.object
+            if isinstance(obj, ox.Literal) and not obj.language and obj.datatype.value != _XSD_STRING:
+                fixed = normal.get(obj)
+                if fixed is None:
+                    text = str(Literal(obj.value, datatype=URIRef(obj.datatype.value)))
+                    fixed = normal[obj] = obj if text == obj.value else ox.Literal(text, datatype=obj.datatype)
+                if fixed is not obj:
+                    triple = ox.Triple(triple.subject, triple.predicate, fixed)
+            yield triple
+
+
+_XSD_STRING = str(XSD.string)
 
 
 def _find_subject_line(iri: str, lines: dict[str, int], prefixes: dict[str, str]) -> int | None:
@@ -217,8 +268,8 @@ def check_graph(sources: SourceSet, *, base: str = DEFAULT_BASE) -> None:
         raise BadInput("no owl:Ontology header found in the sources (expected ontology/cryokg.ttl)")
 
 
-def _place(sources: SourceSet, node: URIRef) -> tuple[Path | str, int | None]:
-    places = sources.origins.get(node)
+def _place(sources: SourceSet, node: Node) -> tuple[Path | str, int | None]:
+    places = sources.origins.get(cast(URIRef, node))
     return places[0] if places else ("<sources>", None)
 
 
@@ -226,7 +277,7 @@ def _check_literals(sources: SourceSet) -> None:
     for s, p, o in sources.graph:
         if isinstance(o, Literal) and o.ill_typed:
             path, line = _place(sources, s)
-            for candidate, _line in sources.origins.get(s, []):  # the file that holds the bad literal
+            for candidate, _line in sources.origins.get(cast(URIRef, s), []):  # the file that holds the bad literal
                 found = _line_of(_read_text(candidate), f'"{o}"') if isinstance(candidate, Path) else None
                 if found:
                     path, line = candidate, found
@@ -253,7 +304,7 @@ def _check_labels(sources: SourceSet) -> None:
         by_key: dict[tuple[URIRef, str | None], set[Literal]] = defaultdict(set)
         for s, o in graph.subject_objects(predicate):
             if isinstance(o, Literal):
-                by_key[(s, o.language)].add(o)
+                by_key[(cast(URIRef, s), o.language)].add(o)
         for (subject, language), labels in sorted(by_key.items()):
             if len(labels) > 1:
                 places = ", ".join(f"{p}:{line}" if line else str(p) for p, line in

@@ -22,9 +22,9 @@ from __future__ import annotations
 import queue
 import re
 import threading
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -61,10 +61,17 @@ class RawResult:
 
 
 class Engine:
-    """One validation run of *model* over *data* (an rdflib graph that must not change meanwhile)."""
+    """One validation run of *model* over *data* (an rdflib graph that must not change meanwhile).
 
-    def __init__(self, model: ShapesModel, data: Graph, *, batch_sparql: bool = True) -> None:
+    *store*, when given, is a pyoxigraph store whose default graph holds the same triples as *data* (the
+    sources' primary store, :attr:`cryokg.sources.load.SourceSet.store`): the SHACL-SPARQL constraints then run
+    on it instead of on a copy made here, which at 1 M triples was the engine's largest remaining cost. It is
+    only read."""
+
+    def __init__(self, model: ShapesModel, data: Graph, *, batch_sparql: bool = True,
+                 store: ox.Store | None = None) -> None:
         self.model = model
+        self._store = store
         self.batch_sparql = batch_sparql
         self._batches: dict[Hashable, dict[Key, list[dict[str, Node]]] | None] = {}
         """The rows of each batched query per focus node (``None``: handed to the worker, not read yet)."""
@@ -157,8 +164,8 @@ class Engine:
                 path = shape.path_node
                 if component is CLOSED:
                     predicate, value = value  # type: ignore[misc]
-                    path = term_of(predicate)
-                results.append(RawResult(term_of(focus), None if value is None else term_of(value), component, shape,
+                    path = term_of(cast(Key, predicate))
+                results.append(RawResult(term_of(focus), None if value is None else term_of(cast(Key, value)), component, shape,
                                          path, _messages(shape, component)))
         for constraint in shape.sparql:
             self.request(constraint, focus)
@@ -292,10 +299,14 @@ class Engine:
         The shapes graph is added in a named graph when a query reads it (``$shapesGraph``).
         """
         if self._worker is None:
+            reads_shapes = any(c.shapes_graph for shape in self.model.shapes.values() for c in shape.sparql)
+            if self._store is not None and not reads_shapes:  # the data is there already: nothing to load
+                self._worker = _Worker(self._store)
+                return self._worker
             worker = self._worker = _Worker()
             for chunk, blank in self._ntriples():
                 worker.load(chunk, ox.RdfFormat.N_TRIPLES, keep_blank_labels=blank)
-            if any(c.shapes_graph for shape in self.model.shapes.values() for c in shape.sparql):
+            if reads_shapes:
                 shapes = "".join(f"{_shape_nt(s)} {_shape_nt(p)} {_shape_nt(o)} <{SHAPES_GRAPH}> .\n"
                                  for s, p, o in self.model.graph)
                 worker.load(shapes.encode("utf-8"), ox.RdfFormat.N_QUADS, keep_blank_labels=True)
@@ -356,21 +367,22 @@ class Engine:
             self._ox(literal)  # remembers it: it comes back from pyoxigraph as a plain literal
         return _literal_text(literal, _iri_text)
 
-    def _ox(self, key: Key):
-        if type(key) is str:
+    def _ox(self, key: Key) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        if isinstance(key, str) and type(key) is str:
             return ox.BlankNode(key[2:]) if key.startswith("_:") else ox.NamedNode(key)
-        converted = oxigraph_term(key)
-        if key.datatype is not None and str.__eq__(key.datatype, _XSD_STRING):
-            self._typed_strings[converted] = key  # comes back from pyoxigraph as a plain literal otherwise
+        literal = cast(Literal, key)
+        converted = oxigraph_term(literal)
+        if literal.datatype is not None and str.__eq__(literal.datatype, _XSD_STRING):
+            self._typed_strings[cast(ox.Literal, converted)] = literal  # comes back as a plain literal otherwise
         return converted
 
-    def _rd(self, term) -> Node:
+    def _rd(self, term: object) -> Node:
         """A solution term as rdflib term; an explicit ``xsd:string`` literal of the data keeps its datatype."""
         if isinstance(term, ox.Literal) and self._typed_strings:
             found = self._typed_strings.get(term)
             if found is not None:
                 return found
-        return rdflib_term(term)
+        return cast(Node, rdflib_term(term))
 
 
 def _has_sparql(shape: Shape) -> bool:
@@ -388,8 +400,8 @@ class _Worker:
     (the variable names and the solutions) until it is asked for. pyoxigraph releases Python's lock while it
     loads and while it evaluates, so this work runs beside the Python that hands it work."""
 
-    def __init__(self) -> None:
-        self.store = ox.Store()
+    def __init__(self, store: ox.Store | None = None) -> None:
+        self.store = ox.Store() if store is None else store
         self._failed: Exception | None = None
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._done: dict[Hashable, tuple[list[str], list[ox.QuerySolution]] | Exception] = {}
@@ -499,7 +511,7 @@ def _sparql_term(key: Key) -> str | None:
     return _literal_text(literal, str)
 
 
-def _literal_text(literal: Literal, iri) -> str:
+def _literal_text(literal: Literal, iri: Callable[[str], str]) -> str:
     """*literal* as an N-Triples or SPARQL literal (the same syntax), its datatype IRI written by *iri*."""
     text = str(literal)
     if "\\" in text or '"' in text or "\n" in text or "\r" in text:
@@ -585,7 +597,7 @@ _PATH_PREDICATES = {"inv": SH.inversePath, "star": SH.zeroOrMorePath, "plus": SH
                     "opt": SH.zeroOrOnePath}
 
 
-def _path_node(report: Graph, path) -> Node:
+def _path_node(report: Graph, path: Any) -> Node:
     kind, arg = path
     if kind == "pred":
         return URIRef(arg)
