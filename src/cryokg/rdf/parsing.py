@@ -29,8 +29,8 @@ from rdflib.namespace import XSD
 
 from cryokg.errors import SourceError
 
-__all__ = ["FORMATS", "MAX_BYTES", "MAX_JSON_DEPTH", "MAX_XML_DEPTH", "oxigraph_term", "oxigraph_triple", "parse_rdf",
-           "rdflib_term", "read_limited"]
+__all__ = ["FORMATS", "MAX_BYTES", "MAX_JSON_DEPTH", "MAX_XML_DEPTH", "oxigraph_term", "oxigraph_triple", "parse_quads",
+           "parse_rdf", "rdflib_term", "read_limited"]
 
 FORMATS: dict[str, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -205,6 +205,14 @@ def parse_rdf(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_i
     >>> list(parse_rdf(b"<http://e/s> <http://e/p> 1 .", fmt="turtle"))[0][2].toPython()
     1
     """
+    for quad in parse_quads(data, fmt=fmt, name=name, base_iri=base_iri, max_bytes=max_bytes):
+        yield (rdflib_term(quad.subject), URIRef(quad.predicate.value),  # type: ignore[misc]
+               rdflib_term(quad.object, normalize=normalize))
+
+
+def parse_quads(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_iri: str | None = None,
+                max_bytes: int = MAX_BYTES) -> list[ox.Quad]:
+    """Parse *data* strictly into pyoxigraph quads, with the checks and errors of :func:`parse_rdf`."""
     if fmt not in FORMATS:
         raise SourceError(name, f"unknown RDF format {fmt!r} (one of {', '.join(FORMATS)})")
     if len(data) > max_bytes:
@@ -226,6 +234,4 @@ def parse_rdf(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_i
         raise SourceError(name, f"{_FORMAT_NAMES.get(fmt, fmt)} syntax error: {detail}", line, column) from None
     except (ValueError, OSError) as exc:
         raise SourceError(name, f"cannot parse {fmt}: {exc}") from None
-    for quad in quads:
-        yield (rdflib_term(quad.subject), URIRef(quad.predicate.value),  # type: ignore[misc]
-               rdflib_term(quad.object, normalize=normalize))
+    return quads

@@ -12,22 +12,23 @@ import json
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from cryokg.gcpause import collector_paused
 from cryokg.namespaces import DEFAULT_BASE, curie
-from cryokg.rdf.parsing import oxigraph_triple
+from cryokg.rdf.parsing import oxigraph_triple, rdflib_term
 from cryokg.rdf.rebase import rebase_oxigraph, rebase_rdflib, rebased_triples
+from cryokg.rdf.store_graph import OxigraphStore, store_graph
 from cryokg.release.atomic import staging_dir, swap_in
 from cryokg.release.exports.artifacts import diagram_artifacts, export_artifacts
 from cryokg.release.model import Release
-from cryokg.release.reasoning import entailments
+from cryokg.release.reasoning import entailed_triples
 from cryokg.release.void import describe_release
 from cryokg.release.writers import IN_MEMORY_TRIPLES, Canonical, to_turtle
 from cryokg.sources.load import DEFAULT_SOURCES, load_sources, ox_triples
@@ -48,8 +49,17 @@ class BuildResult:
     manifest: dict
 
 
+ENTAILED_GRAPH = ox.NamedNode("urn:cryokg:entailed")
+"""The named graph of the primary store that holds the entailments of large sources."""
+
+
 def rebase(graph: Graph, base: str, *, old: str = DEFAULT_BASE) -> Graph:
     """Move every IRI under *old* to the same path under *base* (``--base-iri``; :mod:`cryokg.rdf.rebase`)."""
+    if old != base and isinstance(graph.store, OxigraphStore):  # large sources: a rebased store, not an rdflib copy
+        scan = graph.store.scan
+        return store_graph(rebase_oxigraph(graph.store.ox_store.quads_for_pattern(None, None, None, ox.DefaultGraph()),
+                                           old, base),
+                           scan=None if scan is None else lambda: rebased_triples(scan(), old, base))
     return rebase_rdflib(graph, old, base)
 
 
@@ -76,14 +86,29 @@ def assemble(sources_dir: Path = DEFAULT_SOURCES, *, base: str = DEFAULT_BASE, v
     sources = load_sources(Path(sources_dir))
     timings["load"] = time.perf_counter() - start
     asserted = rebase(sources.graph, base)
-    store = sources.store if sources.store is not None else _store_of(sources.graph)
-    if base != DEFAULT_BASE:
-        store = rebase_oxigraph(store.quads_for_pattern(None, None, None, ox.DefaultGraph()), DEFAULT_BASE, base)
+    if isinstance(asserted.store, OxigraphStore):
+        store = asserted.store.ox_store
+    else:
+        store = sources.store if sources.store is not None else _store_of(sources.graph)
+        if base != DEFAULT_BASE:
+            store = rebase_oxigraph(store.quads_for_pattern(None, None, None, ox.DefaultGraph()), DEFAULT_BASE, base)
     progress("reasoning")
     start = time.perf_counter()
-    entailed = entailments(asserted, base=base)
+
+    def asserted_triples() -> Iterator[ox.Triple]:
+        return rebased_triples(ox_triples(sources), DEFAULT_BASE, base)
+
+    triples = entailed_triples(store, asserted_triples, asserted, base=base)
+    if isinstance(asserted.store, OxigraphStore):  # large sources: the entailments go to the store too
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ENTAILED_GRAPH) for t in triples)
+        entailed = store_graph(store, ENTAILED_GRAPH)
+    else:
+        entailed = Graph()
+        entailed.addN((rdflib_term(t.subject), URIRef(t.predicate.value), rdflib_term(t.object), entailed)
+                      for t in triples)
     timings["reasoning"] = time.perf_counter() - start
-    release = Release(asserted=asserted, entailed=entailed, sources=sources, store=store, base=base, timings=timings)
+    release = Release(asserted=asserted, entailed=entailed, sources=sources, store=store, base=base, timings=timings,
+                      entailed_triples=triples)
     if validate:
         from cryokg.check.validation import validate_release
 
@@ -126,8 +151,8 @@ def asserted_order(release: Release, nt_file: Path) -> Canonical:
 def entailed_order(release: Release, scratch: Path) -> Canonical:
     """The entailments alone in canonical order (to be merged with the asserted graph's); sorted through a file
     in *scratch* when there are many."""
-    triples = (oxigraph_triple(s, p, o) for s, p, o in release.entailed)
-    if len(release.entailed) > IN_MEMORY_TRIPLES:
+    triples = release.entailed_triples or [oxigraph_triple(s, p, o) for s, p, o in release.entailed]
+    if len(triples) > IN_MEMORY_TRIPLES:
         return Canonical.sort_to_file(triples, scratch / "entailed.nt")
     return Canonical.from_triples(triples)
 

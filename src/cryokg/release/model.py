@@ -40,6 +40,8 @@ class Release:
     version: str = __version__
     validation: ValidationOutcome | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    entailed_triples: list[ox.Triple] = field(default_factory=list)
+    """The entailments as pyoxigraph terms (what the writers sort)."""
 
     @property
     def prefixes(self) -> dict[str, str]:
