@@ -105,15 +105,15 @@ def _subject_tables(graph, stages: dict[str, float]) -> None:
 
 
 def _exports(release, out: Path, stages: dict[str, float]) -> None:
-    try:
-        from cryokg.release.exports import EXPORTERS
-        from cryokg.release.graphview import to_networkx
-    except ImportError as exc:  # the exports helper's modules are not there yet
-        print(f"bench_build: exports skipped ({exc})", file=sys.stderr)
-        return
-    view = _timed(stages, "export: networkx view", lambda: to_networkx(release))
+    from cryokg.release.exports import EXPORTERS
+    from cryokg.release.exports.artifacts import release_view
+    from cryokg.release.exports.fhir import write_fhir
+
+    view = _timed(stages, "export: graph view", lambda: release_view(release, out.parent))
     for name, exporter in EXPORTERS.items():
-        _timed(stages, f"export: {name}", lambda exporter=exporter: exporter.write(view, out))
+        _timed(stages, f"export: {name}", lambda exporter=exporter, view=view: exporter.write(view, out))
+    del view
+    _timed(stages, "export: fhir", lambda: write_fhir(release.asserted, out, base=release.base, version=release.version))
     try:
         from cryokg.release.exports.artifacts import diagram_artifacts
     except ImportError:

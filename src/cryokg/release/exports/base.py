@@ -34,6 +34,7 @@ __all__ = [
     "description_of",
     "edge_id",
     "flatten",
+    "ordered_types",
     "scalar_graph",
     "write_text",
 ]
@@ -87,6 +88,16 @@ def attribute_types(records: Iterable[Mapping[str, object]]) -> dict[str, type]:
             kind = (type(value[0]) if len(value) == 1 else str) if isinstance(value, list) else type(value)
             seen.setdefault(key, set()).add(kind if kind in (bool, int, float) else str)
     return {key: kinds.pop() if len(kinds) == 1 else str for key, kinds in sorted(seen.items())}
+
+
+def ordered_types(records: Iterable[Mapping[str, object]]) -> tuple[dict[str, type], list[str]]:
+    """:func:`attribute_types` of *records* and the attribute names in the order they first appear (one pass)."""
+    seen: dict[str, set[type]] = {}
+    for record in records:
+        for key, value in record.items():
+            kind = (type(value[0]) if len(value) == 1 else str) if isinstance(value, list) else type(value)
+            seen.setdefault(key, set()).add(kind if kind in (bool, int, float) else str)
+    return {key: kinds.pop() if len(kinds) == 1 else str for key, kinds in sorted(seen.items())}, list(seen)
 
 
 def flatten(record: Mapping[str, object], types: Mapping[str, type], *, xml: bool = False) -> dict[str, Scalar]:
