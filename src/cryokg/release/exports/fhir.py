@@ -51,7 +51,6 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from cryokg.namespaces import DEFAULT_BASE, curie, prefixes_for
-from cryokg.release.exports.base import write_text
 
 __all__ = [
     "BUNDLE_FILE",
@@ -545,9 +544,19 @@ def write_fhir(graph: Graph, out_dir: Path, *, base: str = DEFAULT_BASE, version
     """Write ``<out_dir>/fhir/bundle.json`` and one ``<Type>-<id>.json`` per resource; the paths, sorted."""
     folder = Path(out_dir) / FHIR_DIR
     resources = build_resources(graph, base=base, version=version)
-    paths = [write_text(folder / BUNDLE_FILE, _dump(build_bundle(resources, base=base)))]
-    paths += [write_text(folder / f"{r['resourceType']}-{r['id']}.json", _dump(r)) for r in resources]
+    paths = [_write_json(folder / BUNDLE_FILE, build_bundle(resources, base=base))]
+    paths += [_write_json(folder / f"{r['resourceType']}-{r['id']}.json", r) for r in resources]
     return sorted(paths)
+
+
+def _write_json(path: Path, data: dict) -> Path:
+    """*data* as :func:`_dump` writes it, streamed to *path* (``json.dump`` writes it piece by piece: the bundle of
+    a large release is hundreds of megabytes as one string)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=1)
+        handle.write("\n")
+    return path
 
 
 class FHIRExporter:

@@ -32,10 +32,32 @@ def to_node_link(graph: Any) -> dict:
     return data
 
 
+_SCALAR = json.JSONEncoder(ensure_ascii=False)
+
+
 def _nested(value: object, depth: int) -> str:
-    """``json.dumps(value, indent=2)`` as it appears *depth* levels down in an indented document."""
+    """``json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)`` as it appears *depth* levels down in
+    an indented document.
+
+    Dictionaries of scalars and lists of scalars (every node, edge and graph record of a view) are laid out
+    here, each scalar written by the C encoder: ``json.dumps`` with ``indent`` runs the pure-Python encoder,
+    which builds a reference cycle per call, and a build writes with the garbage collector paused
+    (:mod:`cryokg.gcpause`), so a million calls held 1.7 GB (``scripts/bench_build.py`` at 1 M triples, row
+    "export: nodelink"). Anything deeper goes through ``json.dumps``."""
+    pad, inner = "\n" + "  " * depth, "\n" + "  " * (depth + 1)
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        if not value:
+            return "{}"
+        return "{" + ",".join(inner + _SCALAR.encode(k) + ": " + _nested(value[k], depth + 1)
+                              for k in sorted(value)) + pad + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[" + ",".join(inner + _nested(v, depth + 1) for v in value) + pad + "]"
+    if value is None or isinstance(value, str | int | float | bool):
+        return _SCALAR.encode(value)
     lines = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True).split("\n")  # no raw line feed in JSON
-    return ("\n" + "  " * depth).join(lines)
+    return pad.join(lines)
 
 
 def _items(out: BinaryIO, name: str, items: Iterable[dict], *, last: bool) -> None:
