@@ -33,6 +33,8 @@ from cryokg.rdf.parsing import oxigraph_term, rdflib_term
 
 __all__ = ["OxigraphStore", "store_graph"]
 
+_CACHED_SUBJECTS = 64
+
 
 class OxigraphStore(Store):
     """rdflib's Store interface, read-only, over one graph of a pyoxigraph store (the default graph unless
@@ -55,6 +57,7 @@ class OxigraphStore(Store):
         self._namespaces: dict[str, URIRef] = {}
         self._prefixes: dict[URIRef, str] = {}
         self._length: int | None = None
+        self._rows: dict[Any, list[tuple[Any, Any]]] = {}
 
     def triples(self, triple_pattern: Any, context: Any = None) -> Iterator[tuple[tuple, Iterator]]:
         s, p, o = triple_pattern
@@ -68,8 +71,27 @@ class OxigraphStore(Store):
             return
         if pattern[1] is not None and not isinstance(pattern[1], ox.NamedNode):
             return
+        if s is not None and o is None:  # "the objects of s (for p)": all of s read once, kept for the next questions
+            predicate = pattern[1]
+            for p_ox, p_rd, obj in self._subject_rows(pattern[0]):
+                if predicate is None or p_ox == predicate:
+                    yield (s, p_rd, obj), iter(())
+            return
         for quad in self.ox_store.quads_for_pattern(pattern[0], pattern[1], pattern[2], self.graph_name):  # type: ignore[arg-type]
             yield (rdflib_term(quad.subject), URIRef(quad.predicate.value), rdflib_term(quad.object)), iter(())
+
+    def _subject_rows(self, subject: Any) -> list[tuple[Any, Any]]:
+        """(pyoxigraph predicate, rdflib predicate, rdflib object) of every triple of *subject*, from a small
+        cache: callers ask about one resource many times in a row (the FHIR export asks about twenty
+        predicates of each concept), and each look-up in an on-disk store costs tens of microseconds."""
+        rows = self._rows.get(subject)
+        if rows is None:
+            if len(self._rows) >= _CACHED_SUBJECTS:
+                self._rows.pop(next(iter(self._rows)))
+            rows = self._rows[subject] = [
+                (q.predicate, URIRef(q.predicate.value), rdflib_term(q.object))
+                for q in self.ox_store.quads_for_pattern(subject, None, None, self.graph_name)]
+        return rows
 
     def __len__(self, context: Any = None) -> int:
         if self._length is None:  # the store does not change under a read-only graph
