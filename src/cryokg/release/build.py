@@ -186,7 +186,8 @@ ARTIFACTS: list[Artifact] = [write_rdf, export_artifacts, diagram_artifacts]
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as handle:  # streamed: a large release's files are hundreds of megabytes
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _write_void(release: Release, out: Path, names: list[str]) -> None:
