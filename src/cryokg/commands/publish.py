@@ -21,9 +21,14 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryokg.errors import BadInput
+
+if TYPE_CHECKING:
+    from cryokg.publish.triplestore import Verification
 
 HELP = "load the release into a SPARQL triple store and verify it there"
 
@@ -105,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     return _report(outcome, target.graph, lenient=args.lenient, say=say)
 
 
-def _report(outcome, graph: str, *, lenient: bool, say) -> int:
+def _report(outcome: Verification, graph: str, *, lenient: bool, say: Callable[..., object]) -> int:
     """Print the verification; 0 when it passed, 1 when the server's graph or answers differ."""
     mark = "=" if outcome.counts_match else "!="
     say(f"triples in the graph: {outcome.served_triples} {mark} {outcome.expected_triples} in the release")

@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal as Outcome
+from typing import cast
 
 import httpx
 import pyoxigraph as ox
@@ -209,7 +210,7 @@ class ReleaseFile:
         """Distinct triples, which is what a store holds after loading the file."""
         if self._triples is None:
             solutions = self.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-            self._triples = int(next(iter(solutions))[0].value)  # type: ignore[arg-type, index, union-attr]
+            self._triples = int(next(iter(cast(ox.QuerySolutions, solutions)))[0].value)
         return self._triples
 
     def chunks(self, triples: int = CHUNK_TRIPLES) -> Iterator[bytes]:

@@ -22,8 +22,8 @@ read-only: adding or removing raises ``TypeError``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import Any, cast
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -57,7 +57,7 @@ class OxigraphStore(Store):
         self._namespaces: dict[str, URIRef] = {}
         self._prefixes: dict[URIRef, str] = {}
         self._length: int | None = None
-        self._rows: dict[Any, list[tuple[Any, Any]]] = {}
+        self._rows: dict[Any, list[tuple[Any, Any, Any]]] = {}
 
     def triples(self, triple_pattern: Any, context: Any = None) -> Iterator[tuple[tuple, Iterator]]:
         s, p, o = triple_pattern
@@ -80,7 +80,7 @@ class OxigraphStore(Store):
         for quad in self.ox_store.quads_for_pattern(pattern[0], pattern[1], pattern[2], self.graph_name):  # type: ignore[arg-type]
             yield (rdflib_term(quad.subject), URIRef(quad.predicate.value), rdflib_term(quad.object)), iter(())
 
-    def _subject_rows(self, subject: Any) -> list[tuple[Any, Any]]:
+    def _subject_rows(self, subject: Any) -> list[tuple[Any, Any, Any]]:
         """(pyoxigraph predicate, rdflib predicate, rdflib object) of every triple of *subject*, from a small
         cache: callers ask about one resource many times in a row (the FHIR export asks about twenty
         predicates of each concept), and each look-up in an on-disk store costs tens of microseconds."""
@@ -97,11 +97,11 @@ class OxigraphStore(Store):
         if self._length is None:  # the store does not change under a read-only graph
             graph = "" if isinstance(self.graph_name, ox.DefaultGraph) else f"GRAPH <{self.graph_name.value}>"
             solutions = self.ox_store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {graph} {{ ?s ?p ?o }} }}")
-            self._length = int(next(iter(solutions))[0].value)  # type: ignore[arg-type, index, union-attr]
+            self._length = int(next(iter(cast(ox.QuerySolutions, solutions)))[0].value)
         return self._length
 
-    def contexts(self, triple: Any = None) -> Iterator:
-        return iter(())
+    def contexts(self, triple: Any = None) -> Generator[Graph, None, None]:
+        yield from ()
 
     def add(self, triple: Any, context: Any, quoted: bool = False) -> None:
         raise TypeError("a graph over a pyoxigraph store is read-only")

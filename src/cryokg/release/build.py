@@ -15,10 +15,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
+from rdflib.term import Node
 
 from cryokg.gcpause import collector_paused
 from cryokg.namespaces import DEFAULT_BASE, curie
@@ -104,8 +106,8 @@ def assemble(sources_dir: Path = DEFAULT_SOURCES, *, base: str = DEFAULT_BASE, v
         entailed = store_graph(store, ENTAILED_GRAPH)
     else:
         entailed = Graph()
-        entailed.addN((rdflib_term(t.subject), URIRef(t.predicate.value), rdflib_term(t.object), entailed)
-                      for t in triples)
+        entailed.addN((cast(Node, rdflib_term(t.subject)), URIRef(t.predicate.value), cast(Node, rdflib_term(t.object)),
+                       entailed) for t in triples)
     timings["reasoning"] = time.perf_counter() - start
     release = Release(asserted=asserted, entailed=entailed, sources=sources, store=store, base=base, timings=timings,
                       entailed_triples=triples)

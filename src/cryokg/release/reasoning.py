@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 from typing import Literal as Choice
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.term import Node
 
 from cryokg.gcpause import collector_paused
 from cryokg.namespaces import DEFAULT_BASE
@@ -267,8 +268,8 @@ def entailments(graph: Graph, *, base: str = DEFAULT_BASE, engine: Choice["fast"
         return (oxigraph_triple(s, p, o) for s, p, o in graph)
 
     triples = entailed_triples(_store_of(graph) if store is None else store, asserted, graph, base=base, engine=engine)
-    result.addN((rdflib_term(t.subject), URIRef(t.predicate.value), rdflib_term(t.object), result)
-                for t in triples)
+    result.addN((cast(Node, rdflib_term(t.subject)), URIRef(t.predicate.value), cast(Node, rdflib_term(t.object)),
+                 result) for t in triples)
     return result
 
 

@@ -32,8 +32,9 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 
 from cryokg.errors import BadInput
@@ -71,9 +72,12 @@ def _lit(text: str) -> Literal:
 
 @dataclass
 class _Ids:
-    """The IRIs of every kind of thing, for one base."""
+    """The IRIs of every kind of thing, for one base (``ids.code["0440T"]``; one attribute per kind)."""
 
     base: str
+
+    if TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Namespace: ...
 
     def __post_init__(self) -> None:
         for kind in ("code", "family", "scope", "anatomy", "assignment", "rule", "scheme", "code-category",
@@ -334,7 +338,7 @@ class _Builder:
 
 
 def _vocabulary(root: Path) -> list[Triple]:
-    return [t for path in vocabulary_files(root) for t in parse_turtle(path)]  # type: ignore[misc]
+    return [t for path in vocabulary_files(root) for t in parse_turtle(path)]
 
 
 def generate_parts(*, triples: int = 10_000, seed: int = 0, base: str = DEFAULT_BASE,

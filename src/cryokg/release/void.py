@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from pathlib import Path
+from typing import cast
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, XSD
@@ -66,12 +67,12 @@ def describe_release(graph: Graph, files: dict[str, Path], *, base: str, version
     void.add((dataset, VOID.properties, Literal(len(properties), datatype=XSD.integer)))
     classes = Counter(o for o in graph.objects(None, RDF.type))
     for cls, count in classes.items():
-        partition = URIRef(f"{dataset}/class/{_local(cls)}")
+        partition = URIRef(f"{dataset}/class/{_local(cast(URIRef, cls))}")
         void.add((dataset, VOID.classPartition, partition))
         void.add((partition, VOID["class"], cls))
         void.add((partition, VOID.entities, Literal(count, datatype=XSD.integer)))
     for prop, count in properties.items():
-        partition = URIRef(f"{dataset}/property/{_local(prop)}")
+        partition = URIRef(f"{dataset}/property/{_local(cast(URIRef, prop))}")
         void.add((dataset, VOID.propertyPartition, partition))
         void.add((partition, VOID.property, prop))
         void.add((partition, VOID.triples, Literal(count, datatype=XSD.integer)))

@@ -259,7 +259,7 @@ def _load_into_store(files: list[Path], *, base: str) -> SourceSet:
                     line = (_line_of(text, "[") or _line_of(text, "_:")) if data is not None else None
                     raise SourceError(path, "blank node found: give every node an IRI so releases stay "
                                             "byte-reproducible", line)
-                subject = triple.subject.value
+                subject = cast(ox.NamedNode, triple.subject).value
                 if subject not in seen:
                     seen.add(subject)
                     origins[URIRef(subject)].append((path, _find_subject_line(subject, lines, prefixes)))
@@ -400,7 +400,7 @@ def _check_in_one_pass(sources: SourceSet, base: str) -> None:
     checked: set[ox.Literal] = set()
     has_header = False
     for triple in ox_triples(sources):
-        s, p, o = triple.subject.value, triple.predicate.value, triple.object
+        s, p, o = cast(ox.NamedNode, triple.subject).value, triple.predicate.value, triple.object
         subjects.add(s)
         if p.startswith(base) and p not in used:
             used[p] = s

@@ -14,7 +14,8 @@ term for reports.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -117,10 +118,10 @@ def _from_oxigraph(graph: Graph) -> dict[Key, dict[str, list[Key]]] | None:
         if isinstance(term, blank):
             text = "_:" + term.value
             return strings.setdefault(text, text)
-        found = literals.get(term)  # type: ignore[call-overload]
+        found = literals.get(cast(ox.Literal, term))
         if found is None:
-            found = literals[term] = rdflib_term(term)  # type: ignore[index, assignment]
-        return found  # type: ignore[return-value]
+            found = literals[cast(ox.Literal, term)] = cast(Literal, rdflib_term(term))
+        return found
 
     triples = store.scan() if store.scan is not None else store.ox_store.quads_for_pattern(None, None, None,
                                                                                             store.graph_name)
@@ -129,9 +130,9 @@ def _from_oxigraph(graph: Graph) -> dict[Key, dict[str, list[Key]]] | None:
         if row is None:
             row = out[subject] = {}
         predicate = key(quad.predicate)
-        objects = row.get(predicate)  # type: ignore[call-overload]
+        objects = row.get(predicate)
         if objects is None:
-            row[predicate] = [key(quad.object)]  # type: ignore[index]
+            row[predicate] = [key(quad.object)]
         else:
             objects.append(key(quad.object))
     return out
@@ -181,7 +182,7 @@ class DataIndex:
 
     # --- classes ------------------------------------------------------------------------------------------------
 
-    def _closure(self, start: Key, step) -> frozenset[Key]:
+    def _closure(self, start: Key, step: Callable[[Key], Iterable[Key]]) -> frozenset[Key]:
         seen = {start}
         todo = [start]
         while todo:
@@ -222,11 +223,11 @@ class DataIndex:
     def values(self, node: Key, path: Path) -> list[Key]:
         """The value nodes of *path* from *node*, without duplicates (https://www.w3.org/TR/shacl/#property-paths)."""
         if path[0] == "pred":
-            return list(self.objects(node, path[1]))
+            return list(self.objects(node, cast(str, path[1])))
         return self._walk([node], path, inverse=False)
 
     def _walk(self, nodes: list[Key], path: Path, *, inverse: bool) -> list[Key]:
-        kind, arg = path
+        kind, arg = cast(tuple[str, Any], path)
         if kind == "pred":
             if inverse:
                 return _distinct(v for n in nodes for v in self.subjects(arg, n))

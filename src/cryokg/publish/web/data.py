@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -196,7 +197,7 @@ class ReleaseData:
     def outgoing(self, iri: str) -> list[tuple[URIRef, URIRef | Literal]]:
         """(predicate, object) pairs of the triples about *iri*, release first, then VoID."""
         node = ox.NamedNode(iri)
-        pairs = []
+        pairs: list[tuple[URIRef, URIRef | Literal]] = []
         for graph in self._graphs(iri):
             pairs.extend((URIRef(q.predicate.value), from_ox(q.object))
                          for q in self.store.quads_for_pattern(node, None, None, graph))
@@ -221,9 +222,9 @@ class ReleaseData:
     def labels(self, iri: str) -> list[tuple[URIRef, Literal]]:
         """The label triples (predicate, literal) of *iri* in the release."""
         node = ox.NamedNode(iri)
-        found = []
+        found: list[tuple[URIRef, Literal]] = []
         for predicate in LABEL_PREDICATES:
-            found.extend((URIRef(predicate), from_ox(q.object)) for q in
+            found.extend((URIRef(predicate), cast(Literal, from_ox(q.object))) for q in
                          self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, ox.DefaultGraph()))
         return found
 
@@ -233,7 +234,7 @@ class ReleaseData:
         choices = self.labels(iri)
         node = ox.NamedNode(iri)
         title = str(DCTERMS.title)
-        choices += [(URIRef(title), from_ox(q.object)) for g in self._graphs(iri)
+        choices += [(URIRef(title), cast(Literal, from_ox(q.object))) for g in self._graphs(iri)
                     for q in self.store.quads_for_pattern(node, ox.NamedNode(title), None, g)]
         for predicate in (*LABEL_PREDICATES, title):
             texts = [o for p, o in choices if str(p) == predicate]

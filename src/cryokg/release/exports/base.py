@@ -21,7 +21,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -60,8 +60,9 @@ class Exporter(Protocol):
     description: str
     """One line for ``--help`` and the README."""
 
-    def write(self, graph: nx.MultiDiGraph, out_dir: Path) -> list[Path]:
-        """Write *graph* (a :func:`cryokg.release.graphview.to_networkx` view) into *out_dir*."""
+    def write(self, graph: Any, out_dir: Path) -> list[Path]:
+        """Write *graph* (a :func:`cryokg.release.graphview.to_networkx` view, or the same view as
+        :class:`cryokg.release.exports.records.GraphRecords`) into *out_dir*."""
         ...
 
 
@@ -118,7 +119,7 @@ def scalar_graph(graph: nx.MultiDiGraph, *, xml: bool = False) -> tuple[nx.Multi
 
     node_types = attribute_types(data for _, data in graph.nodes(data=True))
     edge_types = attribute_types(data for _, _, data in graph.edges(data=True))
-    flat = nx.MultiDiGraph(**graph.graph)
+    flat: nx.MultiDiGraph = nx.MultiDiGraph(**graph.graph)
     for node, data in graph.nodes(data=True):
         flat.add_node(node, **flatten(data, node_types, xml=xml))
     for u, v, key, data in graph.edges(keys=True, data=True):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import itertools
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
@@ -55,7 +56,7 @@ def _lines(text: str) -> str:
     return "\n".join(text.splitlines()) + "\n"
 
 
-def _attvalues(values: list[tuple[str, object]]) -> ET.Element:
+def _attvalues(values: Sequence[tuple[str, object]]) -> ET.Element:
     element = ET.Element("attvalues")
     for ident, value in values:
         ET.SubElement(element, "attvalue", {"for": ident, "value": _value(value)})

@@ -167,7 +167,7 @@ def _subjects(lines: Iterable[str], asserted: Iterable[str] | None) -> Iterator[
                 pending = next(known, None)
             entailed.append(pending != line)
         triples = list(ox.parse("".join(block).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
-        yield subject[1:-1], triples, entailed  # type: ignore[misc]
+        yield subject[1:-1], triples, entailed
 
 
 class _NodeView:
