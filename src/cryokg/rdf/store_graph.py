@@ -75,13 +75,13 @@ class OxigraphStore(Store):
             predicate = pattern[1]
             for p_ox, p_rd, obj in self._subject_rows(pattern[0]):
                 if predicate is None or p_ox == predicate:
-                    yield (s, p_rd, obj), iter(())
+                    yield (s, p_rd, rdflib_term(obj)), iter(())
             return
         for quad in self.ox_store.quads_for_pattern(pattern[0], pattern[1], pattern[2], self.graph_name):  # type: ignore[arg-type]
             yield (rdflib_term(quad.subject), URIRef(quad.predicate.value), rdflib_term(quad.object)), iter(())
 
     def _subject_rows(self, subject: Any) -> list[tuple[Any, Any, Any]]:
-        """(pyoxigraph predicate, rdflib predicate, rdflib object) of every triple of *subject*, from a small
+        """(pyoxigraph predicate, rdflib predicate, pyoxigraph object) of every triple of *subject*, from a small
         cache: callers ask about one resource many times in a row (the FHIR export asks about twenty
         predicates of each concept), and each look-up in an on-disk store costs tens of microseconds."""
         rows = self._rows.get(subject)
@@ -89,7 +89,7 @@ class OxigraphStore(Store):
             if len(self._rows) >= _CACHED_SUBJECTS:
                 self._rows.pop(next(iter(self._rows)))
             rows = self._rows[subject] = [
-                (q.predicate, URIRef(q.predicate.value), rdflib_term(q.object))
+                (q.predicate, URIRef(q.predicate.value), q.object)
                 for q in self.ox_store.quads_for_pattern(subject, None, None, self.graph_name)]
         return rows
 
