@@ -56,11 +56,28 @@ def _lines(text: str) -> str:
     return "\n".join(text.splitlines()) + "\n"
 
 
-def _attvalues(values: Sequence[tuple[str, object]]) -> ET.Element:
-    element = ET.Element("attvalues")
-    for ident, value in values:
-        ET.SubElement(element, "attvalue", {"for": ident, "value": _value(value)})
-    return element
+_ATTRIBUTE = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
+
+
+def _attr(text: str) -> str:
+    """An attribute value as ElementTree writes it to ASCII (networkx's ``tostring``): ``&``, ``<``, ``>``, ``"``,
+    CR, LF and tab escaped, every other non-ASCII character a character reference. Nothing raw can break a line,
+    so networkx's ``splitlines`` changes nothing in an element written this way."""
+    return escape(text, _ATTRIBUTE).encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def _element(tag: str, attrib: dict[str, str], values: Sequence[tuple[str, object]]) -> str:
+    """A node or edge at networkx's indentation (``GEXFWriter.indent``, level 3) with its ``<attvalues>``, as one
+    piece of the document ending with a line feed.
+
+    Formatted here rather than by building ElementTree elements, which cost most of the GEXF export's time
+    (``scripts/bench_build.py``, row "export: gexf", 32 s at 1 M triples); ``tests/test_property_exports.py``
+    holds the bytes to networkx's own writer."""
+    head = f"      <{tag} " + " ".join(f'{name}="{_attr(value)}"' for name, value in attrib.items())
+    if not values:
+        return head + " />\n"
+    rows = "".join(f'          <attvalue for="{ident}" value="{_attr(_value(value))}" />\n' for ident, value in values)
+    return head + ">\n        <attvalues>\n" + rows + "        </attvalues>\n" + f"      </{tag}>\n"
 
 
 def write_gexf(graph: Any, out: BinaryIO) -> None:
@@ -99,12 +116,8 @@ def write_gexf(graph: Any, out: BinaryIO) -> None:
         write("    <nodes>\n")
     for node, data in ((n, graph_attributes(graph, n)) for n in nodes):
         flat = flatten(data, node_types, xml=True)
-        element = ET.Element("node", {"id": str(node), "label": str(flat.pop("label", node))})
-        values = [(node_ids[key], flat[key]) for key in sorted(flat)]
-        if values:
-            element.append(_attvalues(values))
-        _indent(element, 3)
-        write(_lines("      " + ET.tostring(element).decode("ascii") + "\n"))
+        label = str(flat.pop("label", node))
+        write(_element("node", {"id": str(node), "label": label}, [(node_ids[key], flat[key]) for key in sorted(flat)]))
     write("    </nodes>\n" if nodes else "    <nodes />\n")
     # networkx's order: the edges were added sorted by (source, predicate, target), and a MultiDiGraph gives them
     # back per source, target by target (in the order each target first appeared), which is the view's own order
@@ -114,10 +127,8 @@ def write_gexf(graph: Any, out: BinaryIO) -> None:
         write("    <edges>\n")
         for u, v, key, data in itertools.chain([first], edges):
             flat = {**dict(sorted(flatten(data, edge_types, xml=True).items())), "networkx_key": key}
-            element = ET.Element("edge", {"source": str(u), "target": str(v), "id": edge_id(u, key, v)})
-            element.append(_attvalues([(edge_ids[k], value) for k, value in flat.items()]))
-            _indent(element, 3)
-            write(_lines("      " + ET.tostring(element).decode("ascii") + "\n"))
+            write(_element("edge", {"source": str(u), "target": str(v), "id": edge_id(u, key, v)},
+                           [(edge_ids[k], value) for k, value in flat.items()]))
         write("    </edges>\n")
     else:
         write("    <edges />\n")
