@@ -104,7 +104,8 @@ def synth_sources(size: int, seed: int, work: Path, reuse: bool, *, shape: str =
     return folder, time.perf_counter() - start
 
 
-def bench_build(size: int, sources: Path, work: Path, *, reuse: bool, timeout_s: float, tag: str = "") -> dict:
+def bench_build(size: int, sources: Path, work: Path, *, reuse: bool, timeout_s: float, tag: str = "",
+                keep: Path | None = None) -> dict:
     """One size's build stages in a child process (``scripts/bench_build.py``); a child that fails or runs out
     of time or memory is reported with its exit status, peak RSS and the last stage its log reached."""
     out = work / f"build{tag}-{size}.json"
@@ -121,7 +122,8 @@ def bench_build(size: int, sources: Path, work: Path, *, reuse: bool, timeout_s:
         return result
     _log(f"build{tag} {size}: child process")
     log = work / f"build{tag}-{size}.log"
-    child = _run_child([PYTHON, str(HERE / "bench_build.py"), str(sources), str(out)], timeout_s=timeout_s, log=log)
+    argv = [PYTHON, str(HERE / "bench_build.py"), str(sources), str(out)] + (["--keep", str(keep)] if keep else [])
+    child = _run_child(argv, timeout_s=timeout_s, log=log)
     if child["exit"] != 0 or not out.is_file():
         text = log.read_text(errors="replace")
         reached = [line.split("bench_build: ", 1)[1] for line in text.splitlines() if line.startswith("bench_build: ")]
@@ -352,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
         sources[scale], results["synth_s"][str(scale)] = synth_sources(scale, args.seed, args.work, args.reuse)
         _log(f"scale: build stages at {scale}")
         results["build"][str(scale)] = bench_build(scale, sources[scale], args.work, reuse=args.reuse,
-                                                   timeout_s=args.budget_min * 60 * 4)
+                                                   timeout_s=args.budget_min * 60 * 4,
+                                                   keep=args.work / f"release-{scale}")  # served and published below
     if "memory" in sections:
         foreign_sizes = ([int(x) for x in args.foreign_sizes.split(",")] if args.foreign_sizes
                          else [sizes[0]] if args.quick else [1_000_000])
@@ -374,9 +377,11 @@ def main(argv: list[str] | None = None) -> int:
             if size not in sources:
                 sources[size], _ = synth_sources(size, args.seed, args.work, args.reuse)
             release = args.work / f"release-{size}"
-            _log(f"http: cryokg build of the {size}-triple release")
-            build = _run_child([CRYOKG, "build", "--sources", str(sources[size]), "--out", str(release), "--quiet"],
-                               timeout_s=args.budget_min * 60, log=args.work / f"release-{size}.log")
+            build: dict = {"reused": str(release)}
+            if not (release / "manifest.json").is_file():  # the scale section's release is complete already
+                _log(f"http: cryokg build of the {size}-triple release")
+                build = _run_child([CRYOKG, "build", "--sources", str(sources[size]), "--out", str(release),
+                                    "--quiet"], timeout_s=args.budget_min * 60 * 4, log=args.work / f"release-{size}.log")
             _log(f"http: load tests on the {size}-triple release")
             measured = {"size": size, "cryokg_build": build, "load_average": os.getloadavg(),
                         **run_http(release, sources[size], seconds=3 if args.quick else 10, work=args.work,

@@ -1,6 +1,7 @@
 """One size's build, stage by stage, in its own process (``scripts/bench.py`` runs it as a child).
 
-Run as ``python scripts/bench_build.py SOURCES_DIR OUT_JSON``: it times the stages of ``cryokg build``
+Run as ``python scripts/bench_build.py SOURCES_DIR OUT_JSON [--no-exports] [--keep RELEASE_DIR]``: it times the
+stages of ``cryokg build``
 (load, reasoning, SHACL validation through :func:`cryokg.release.build.assemble`), then each serialisation and each
 graph export one by one into a temporary folder, and writes the timings, the triple counts, the validation
 summary and its own peak RSS as JSON. The parent reads the child's peak RSS independently (``os.wait4``), so
@@ -12,6 +13,7 @@ timed on its own; the writers are the same functions ``release.build`` calls.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import resource
@@ -35,8 +37,10 @@ def _timed(timings: dict[str, float], name: str, func):
     return result
 
 
-def build_stages(sources: Path, *, exports: bool = True) -> dict:
-    """Every stage of a build of *sources*, timed; the result is JSON-ready."""
+def build_stages(sources: Path, *, exports: bool = True, keep: Path | None = None) -> dict:
+    """Every stage of a build of *sources*, timed; the result is JSON-ready. With *keep*, the files are written
+    there and completed into a release (VoID and manifest, timed too) that ``cryokg serve`` and ``cryokg publish``
+    can use, instead of into a temporary folder."""
     from cryokg.gcpause import collector_paused
     from cryokg.release.build import GENERATED_NOTE, INFERRED_NOTE, assemble, asserted_order, entailed_order
 
@@ -56,8 +60,10 @@ def build_stages(sources: Path, *, exports: bool = True) -> dict:
     # The writing stages run with the garbage collector paused, as in cryokg.release.build, and in the order of
     # cryokg.release.build.write_rdf: one sort of the asserted triples into cryokg.nt, the other syntaxes streamed
     # from that file, the closure merged with the sorted entailments (its rows add up to what the build spends).
-    with tempfile.TemporaryDirectory(prefix="cryokg-bench-") as tmp, collector_paused():
+    with (contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory(prefix="cryokg-bench-")) as tmp, \
+            collector_paused():
         out = Path(tmp)
+        out.mkdir(parents=True, exist_ok=True)
         ordered = _timed(stages, "write: canonical order + n-triples", lambda: asserted_order(release, out / "cryokg.nt"))
 
         def write(name: str, writer) -> None:
@@ -75,6 +81,8 @@ def build_stages(sources: Path, *, exports: bool = True) -> dict:
             _timed(stages, name, lambda file_name=file_name, writer=writer: write(file_name, writer))
         if exports:
             _exports(release, out / "exports", stages)
+        if keep:
+            _timed(stages, "void and manifest", lambda: _complete(release, out))
     gc.collect()
     return {
         "triples": len(release.asserted),
@@ -118,13 +126,25 @@ def _exports(release, out: Path, stages: dict[str, float]) -> None:
         from cryokg.release.exports.artifacts import diagram_artifacts
     except ImportError:
         return
-    _timed(stages, "diagrams", lambda: diagram_artifacts(release, out))
+    _timed(stages, "diagrams", lambda: diagram_artifacts(release, out.parent))
+
+
+def _complete(release, out: Path) -> None:
+    """VoID and manifest over the files written, as ``cryokg build`` ends (its own functions)."""
+    from cryokg.release.build import _manifest, _write, _write_void
+
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    _write_void(release, out, names)
+    names.append("void.ttl")
+    manifest = _manifest(release, out, names)
+    _write(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def main(argv: list[str]) -> int:
     sources, out_json = Path(argv[0]), Path(argv[1])
     exports = "--no-exports" not in argv
-    result = build_stages(sources, exports=exports)
+    keep = Path(argv[argv.index("--keep") + 1]) if "--keep" in argv else None
+    result = build_stages(sources, exports=exports, keep=keep)
     out_json.write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0
 
