@@ -32,7 +32,7 @@ from cryokg.release.exports.artifacts import diagram_artifacts, export_artifacts
 from cryokg.release.model import Release
 from cryokg.release.reasoning import entailed_triples
 from cryokg.release.void import describe_release
-from cryokg.release.writers import IN_MEMORY_TRIPLES, Canonical, to_turtle
+from cryokg.release.writers import IN_MEMORY_TRIPLES, Canonical, run_size, to_turtle
 from cryokg.sources.load import DEFAULT_SOURCES, load_sources, ox_triples
 
 __all__ = ["ARTIFACTS", "BuildResult", "assemble", "build", "rebase"]
@@ -143,7 +143,7 @@ def asserted_order(release: Release, nt_file: Path) -> Canonical:
     large one (:data:`cryokg.release.writers.IN_MEMORY_TRIPLES`)."""
     triples = rebased_triples(ox_triples(release.sources), DEFAULT_BASE, release.base)
     if len(release.asserted) > IN_MEMORY_TRIPLES:
-        return Canonical.sort_to_file(triples, nt_file)
+        return Canonical.sort_to_file(triples, nt_file, run=run_size(len(release.asserted)))
     ordered = Canonical.from_triples(triples)
     with nt_file.open("wb") as handle:
         ordered.write_ntriples(handle)
@@ -155,7 +155,7 @@ def entailed_order(release: Release, scratch: Path) -> Canonical:
     in *scratch* when there are many."""
     triples = release.entailed_triples or [oxigraph_triple(s, p, o) for s, p, o in release.entailed]
     if len(triples) > IN_MEMORY_TRIPLES:
-        return Canonical.sort_to_file(triples, scratch / "entailed.nt")
+        return Canonical.sort_to_file(triples, scratch / "entailed.nt", run=run_size(len(triples)))
     return Canonical.from_triples(triples)
 
 

@@ -63,8 +63,8 @@ from cryokg.gcpause import collector_paused
 from cryokg.namespaces import PREFIXES
 from cryokg.rdf.parsing import oxigraph_triple
 
-__all__ = ["FORMATS", "Canonical", "canonical", "canonical_lines", "merged", "serialize", "to_jsonld", "to_ntriples",
-           "to_rdfxml", "to_turtle"]
+__all__ = ["FORMATS", "Canonical", "canonical", "canonical_lines", "merged", "run_size", "serialize", "to_jsonld",
+           "to_ntriples", "to_rdfxml", "to_turtle"]
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _RDF_TYPE_NT = " <" + _RDF_TYPE + "> "
@@ -126,7 +126,17 @@ triple: at 1 M triples that alone would be a third of the memory a build may use
 asserted triple" row), so larger graphs are sorted into a file and re-read block by block
 (:meth:`Canonical.sort_to_file`)."""
 RUN_TRIPLES = 200_000
-"""Triples sorted in memory at once by :meth:`Canonical.sort_to_file` (one sorted run)."""
+"""Fewest triples sorted in memory at once by :meth:`Canonical.sort_to_file` (one sorted run)."""
+MERGED_RUNS = 10
+"""Most runs :func:`run_size` lets a sort make: merging many files line by line in Python grew faster than the
+graph (``scripts/bench_build.py``, row "write: canonical order + n-triples": 4.3 s at 1 M triples with 5 runs of
+200 k, 76.5 s at 10 M with 50 runs, a slope of 1.25), so large graphs get longer runs instead."""
+
+
+def run_size(triples: int) -> int:
+    """How many triples one sorted run of :meth:`Canonical.sort_to_file` holds for a graph of *triples*: at least
+    :data:`RUN_TRIPLES` (memory stays low up to a few million triples), at most :data:`MERGED_RUNS` runs."""
+    return max(RUN_TRIPLES, -(-triples // MERGED_RUNS))
 
 
 class Canonical:
