@@ -118,7 +118,9 @@ def wrk(base_url: str, paths: list[str], *, accept: str, connections: int, secon
 
 
 def _requests(release: Path, sources: Path, count: int) -> dict[str, list[str]]:
-    """Varied request targets drawn from the release: nerve pages, code documents, bound catalogue queries."""
+    """Varied request targets drawn from the release: nerve pages, code documents, bound catalogue queries, and
+    what a person types into the search box letter by letter (prefixes of the nerves' labels, 2 to 12 characters:
+    the suggestion requests of search as you type)."""
     from bench_sparql import sample_parameters
     from cryokg.answer.catalogue import bind_parameters, load_catalogue
     from cryokg.answer.store import load_store
@@ -130,13 +132,18 @@ def _requests(release: Path, sources: Path, count: int) -> dict[str, list[str]]:
     docs = [f"/id/code/{code}.ttl" for code in params["code"]]
     query = load_catalogue(sources / "queries")["code-attributes"]
     texts = [bind_parameters(query, {"code": code}, engine) for code in params["code"]]
-    return {"page": pages, "turtle": docs, "sparql": [urllib.parse.quote(t, safe="") for t in texts]}
+    labels = [str(row["label"]) for row in engine.select(
+        "SELECT ?label WHERE { ?n a <https://w3id.org/cryokg/def/Nerve> ; "
+        "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label } ORDER BY ?label")]
+    typed = [label[:n] for label in labels for n in range(2, min(len(label), 12) + 1)][:count * 4]
+    return {"page": pages, "turtle": docs, "sparql": [urllib.parse.quote(t, safe="") for t in texts],
+            "suggestions": [urllib.parse.quote(t, safe="") for t in typed]}
 
 
 def _same_answers(cryokg_url: str, other_url: str, quoted: list[str]) -> bool | str:
     """Ask both servers the same queries (both must be up) and compare the answers by meaning."""
     from cryokg.answer.agreement import compare
-    from cryokg.answer.store import EndpointEngine
+    from cryokg.publish.sparql_client import EndpointEngine
 
     for text in (urllib.parse.unquote(q) for q in quoted):
         difference = compare(EndpointEngine(cryokg_url).query(text), EndpointEngine(other_url).query(text), text)
@@ -178,7 +185,8 @@ def startup(release: Path, *, work: Path, runs: int = 2) -> list[dict]:
 
 def run_http(release: Path, sources: Path, *, seconds: int, work: Path, count: int = 200,
              rdflib_endpoint: bool = True) -> dict:
-    """The HTTP table: cryokg (pages, Turtle, SPARQL) and rdflib-endpoint (SPARQL), 1 and 50 connections.
+    """The HTTP table: cryokg (pages, Turtle, SPARQL, search suggestions) and rdflib-endpoint (SPARQL), 1 and 50
+    connections.
 
     Both servers are up together only for the answer check; each load test runs while the other server idles.
     rdflib-endpoint is left out with *rdflib_endpoint* false (above 1 M triples: rdflib holds about 1.2 KB a
@@ -214,7 +222,8 @@ def run_http(release: Path, sources: Path, *, seconds: int, work: Path, count: i
         elif "rdflib-endpoint" not in results:
             results["rdflib-endpoint"] = "skipped: pip install rdflib-endpoint"
         for kind, accept, prefix in (("page", "text/html", ""), ("turtle", "text/turtle", ""),
-                                     ("sparql", "application/sparql-results+json", "/sparql?query=")):
+                                     ("sparql", "application/sparql-results+json", "/sparql?query="),
+                                     ("suggestions", "application/json", "/search/suggestions?q=")):
             paths = [prefix + t for t in targets[kind]]
             for connections in (1, 50):
                 results[f"cryokg {kind} c{connections}"] = wrk(ours, paths, accept=accept, connections=connections,

@@ -15,6 +15,7 @@ from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from cryokg.answer.claims import check_claim, load_knowledge_graph, nearest_code, site_structures
 from cryokg.cli import main
+from cryokg.errors import BadInput
 from cryokg.namespaces import CRYO
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,9 +110,10 @@ def test_json_has_exactly_the_documented_keys(kg, release_file, capsys) -> None:
     primary, guidance_code, _rule = bundled_pair(kg)
     assert main(["check", primary, guidance_code, "--json", "--graph", str(release_file)]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"codes", "conforms", "findings"}
+    assert set(report) == {"codes", "conforms", "findings", "technique", "technique_from", "site_structures",
+                           "diagnoses", "payer", "setting", "source_titles"}
     assert report["codes"] == [primary, guidance_code] and report["conforms"] is False
-    assert all(set(f) == {"code", "severity", "message", "rule", "sources"} for f in report["findings"])
+    assert all(set(f) == {"code", "severity", "message", "rule", "sources", "value", "nodes"} for f in report["findings"])
 
 
 def test_codes_are_trimmed_and_upper_cased(kg) -> None:
@@ -157,9 +159,12 @@ def test_two_siblings_for_one_site_is_a_violation_without_a_site_a_warning(kg) -
     assert {f.severity for f in without.findings} == {"Warning"} and without.conforms
 
 
-def test_unknown_site_is_a_warning(kg) -> None:
-    report = check_claim(["0440T"], site="no such structure anywhere", graph=kg)
-    assert [(f.rule, f.severity, f.code) for f in report.findings] == [("cryosh:UnknownSite", "Warning", None)]
+def test_unknown_site_is_bad_input_with_did_you_mean(kg, release_file, capsys) -> None:
+    """A site that matches nothing is not checked and then called clean: it is an error (issue 14)."""
+    with pytest.raises(BadInput, match="no nerve"):
+        check_claim(["0440T"], site="no such structure anywhere", graph=kg)
+    assert main(["check", "0440T", "64624", "--site", "zzqx nerve of nowhere", "--graph", str(release_file)]) == 2
+    assert "did you mean" in capsys.readouterr().err
 
 
 def test_nearest_code_prefers_same_letter_and_number() -> None:
@@ -186,3 +191,148 @@ def test_the_release_file_is_what_gets_checked(kg, tmp_path, monkeypatch, capsys
     monkeypatch.chdir(tmp_path)
     assert main(["check", primary, guidance_code]) == 0
     assert "clean" in capsys.readouterr().out
+
+
+# --- issue 14: check never calls a claim clean that it could not verify ------------------------------------------
+
+def test_issue_cases_are_not_clean(kg, release_file, capsys) -> None:
+    """The three wrong claims issue 14 found called clean, and bad code text, as the CLI answers them."""
+    assert main(["check", "0440T", "64624", "--site", "genicular nerve", "--graph", str(release_file)]) == 1
+    out = capsys.readouterr().out
+    assert "0440T does not cover the site" in out and "clean" not in out
+    report = check_claim(["64624"], site="radial nerve", graph=kg)
+    assert [(f.code, f.rule) for f in report.findings] == [("64624", "cryosh:SiteOutsideCodeScope")]
+    assert report.findings[0].sources, "the scope's sources"
+    assert main(["check", "abc", "--graph", str(release_file)]) == 2
+    assert "not written like a code" in capsys.readouterr().err
+
+
+def _rejections(kg: Graph) -> list[tuple[URIRef, str, URIRef]]:
+    """(position, rejected code, technique) for every position in force that rejects a code for a technique."""
+    found = []
+    for position, code in sorted(kg.subject_objects(CRYO.rejectedCode)):
+        if (position, CRYO.effectiveUntil, None) in kg:
+            continue
+        techniques = set(kg.objects(position, CRYO.appliesToTechnique)) | {
+            m for c in kg.objects(position, CRYO.preferredCode) for m in kg.objects(c, CRYO.method)}
+        found += [(position, notation(kg, code), t) for t in sorted(techniques)]
+    return found
+
+
+def test_a_code_a_payer_rejects_for_the_technique_is_flagged_with_both_sides(kg) -> None:
+    rejections = _rejections(kg)
+    assert rejections, "the graph records at least one position that rejects a code (CGS on 64640)"
+    for position, code, technique in rejections:
+        label = str(kg.value(technique, SKOS.prefLabel))
+        report = check_claim([code], technique=label, graph=kg)
+        [finding] = [f for f in report.findings if f.rule == "cryosh:PositionRejectsCodeForTechnique"]
+        assert finding.code == code and finding.severity == "Warning"
+        assert {str(s) for s in kg.objects(position, DCTERMS.source)} <= set(finding.sources)
+        for other in kg.objects(position, CRYO.conflictsWith):  # the contrary advice is shown, with its sources
+            assert str(kg.value(other, SKOS.prefLabel)) in finding.message
+            assert {str(s) for s in kg.objects(other, DCTERMS.source)} <= set(finding.sources)
+        others = [t for t in kg.subjects(RDF.type, CRYO.Technique) if t != technique]
+        elsewhere = check_claim([code], technique=str(kg.value(others[0], SKOS.prefLabel)), graph=kg)
+        assert "cryosh:PositionRejectsCodeForTechnique" not in {f.rule for f in elsewhere.findings}
+
+
+def test_cgs_on_64640_for_cryoneurolysis_at_the_ipbsn(release_file, capsys) -> None:
+    """The issue's example: the technique is read from the family code of the session."""
+    assert main(["check", "0441T", "64640", "--site", "IPBSN", "--graph", str(release_file), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["technique"] == "cryoablation" and report["technique_from"] == "codes"
+    rules = {(f["code"], f["rule"]) for f in report["findings"]}
+    assert ("64640", "cryosh:PositionRejectsCodeForTechnique") in rules
+    assert ("64640", "cryosh:CodeForOtherTechnique") in rules
+    cgs = "https://www.cgsmedicare.com/parta/pubs/news/2022/01/cope24853.html"
+    assert report["source_titles"][cgs]
+
+
+def test_every_scoped_code_is_checked_against_the_site(kg) -> None:
+    """Codes outside the family are checked too: a code whose scope names a structure does not cover another."""
+    named = [(c, e) for c in kg.subjects(CRYO.anatomicScope, None) if (c, SKOS.broader, None) not in kg
+             for s in kg.objects(c, CRYO.anatomicScope) for e in kg.objects(s, CRYO.scopeExample)
+             if (e, RDF.type, CRYO.Nerve) in kg]
+    assert named
+    radial = URIRef("https://w3id.org/cryokg/id/anatomy/radial-nerve")
+    checked = 0
+    for code, example in sorted(named):
+        if any(kg.value(a, CRYO.assignedCode) == code for a in kg.subjects(CRYO.structure, radial)):
+            continue
+        label = str(kg.value(example, SKOS.prefLabel))
+        assert not [f for f in check_claim([notation(kg, code)], site=label, graph=kg).findings
+                    if "Scope" in f.rule], (code, label)
+        wrong = check_claim([notation(kg, code)], site="radial nerve", graph=kg)
+        assert [f.rule for f in wrong.findings if f.severity == "Violation"] == ["cryosh:SiteOutsideCodeScope"]
+        checked += 1
+    assert checked >= 3
+
+
+def test_each_finding_is_printed_once(release_file, capsys) -> None:
+    assert main(["check", "0440T", "0441T", "--graph", str(release_file)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("are siblings") == 1
+
+
+def test_technique_option(kg, release_file, capsys) -> None:
+    assert main(["check", "64640", "--technique", "laser surgery", "--graph", str(release_file)]) == 2
+    assert "did you mean" in capsys.readouterr().err
+    report = check_claim(["64640"], technique="RFA", graph=kg)
+    assert report.technique == "radiofrequency ablation" and report.findings == []
+
+
+def test_a_region_site_does_not_make_a_nerve_code_clean(kg) -> None:
+    report = check_claim(["64624"], site="knee", graph=kg)
+    assert [f.rule for f in report.findings] == ["cryosh:SiteNotCheckable"]
+
+
+# --- diagnoses, payer, setting (issue 15) -----------------------------------------------------------------------
+
+def _listed_diagnosis(kg: Graph) -> str:
+    """An ICD-10-CM code that an indication named by a position lists (from the graph, not written down)."""
+    named = {i for p in (CRYO.coversIndication, CRYO.doesNotCoverIndication, CRYO.mentionsIndication)
+             for i in kg.objects(None, p)}
+    return sorted(str(kg.value(c, SKOS.notation)) for i in named for c in kg.objects(i, CRYO.diagnosisCode))[0]
+
+
+def test_diagnoses_are_checked_against_the_code_set_and_the_policies(kg, release_file, capsys) -> None:
+    """A code the ICD-10-CM code set lacks or that is a category is a Violation (exit 1); a billable code no policy
+    names is a Warning; a code a policy lists draws no finding; text not written like a code is bad input."""
+    import simple_icd_10_cm as cm
+
+    listed = _listed_diagnosis(kg)
+    assert cm.is_valid_item("M79.671") and cm.is_leaf("M79.671") and not cm.is_valid_item("G57.69")
+    assert cm.is_valid_item("M17.1") and not cm.is_leaf("M17.1")
+    report = check_claim(["0441T"], dx=[listed, "M79.671"], graph=kg)
+    assert report.conforms
+    assert [(f.rule, f.severity, f.value) for f in report.findings] == [
+        ("cryosh:DiagnosisNotNamedByPolicy", "Warning", "M79.671")]
+    assert [d["title"] for d in report.diagnoses] == [cm.get_description(listed), "Pain in right foot"]
+    for code, rule in (("G57.69", "program:invalid-diagnosis"), ("M17.1", "program:non-billable-diagnosis")):
+        assert main(["check", "0441T", "--dx", code, "--json", "--graph", str(release_file)]) == 1
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        assert [(f["rule"], f["severity"], f["value"]) for f in findings] == [(rule, "Violation", code)]
+    assert main(["check", "0441T", "--dx", "knee", "--graph", str(release_file)]) == 2
+    assert "not written like an ICD-10-CM code" in capsys.readouterr().err
+
+
+def test_a_non_billable_diagnosis_points_to_the_indication_its_title_names(kg) -> None:
+    """M17.1 (a category: osteoarthritis of the knee) is refused, and the finding names the graph's indication
+    whose words its title holds, with that indication's sources."""
+    [finding] = check_claim(["0441T"], dx=["M17.1"], graph=kg).findings
+    indication = URIRef("https://w3id.org/cryokg/id/indication/knee-osteoarthritis-pain")
+    assert finding.nodes == [str(indication)]
+    assert set(finding.sources) == {str(s) for s in kg.objects(indication, DCTERMS.source)}
+
+
+def test_payer_and_setting(kg, release_file, capsys) -> None:
+    """A payer's position against the code, and a code paid only in other settings, are Warnings; an unknown
+    payer is bad input with the nearest names."""
+    report = check_claim(["0441T", "C9809"], payer="Anthem", setting="office", graph=kg)
+    rules = {(f.code, f.rule) for f in report.findings}
+    assert ("0441T", "cryosh:PayerPositionAgainstCode") in rules and ("C9809", "cryosh:CodeOutsidePaidSettings") in rules
+    assert report.payer["notation"] == "anthem" and report.setting["notation"] == "office"
+    assert not {f.rule for f in check_claim(["0441T", "C9809"], payer="aetna", setting="asc", graph=kg).findings} & {
+        "cryosh:PayerPositionAgainstCode", "cryosh:CodeOutsidePaidSettings"}
+    assert main(["check", "0441T", "--payer", "Acme Health", "--graph", str(release_file)]) == 2
+    assert "no payer is called" in capsys.readouterr().err

@@ -74,6 +74,12 @@ def listed_diagnoses(graph: Graph) -> set[str]:
             for code in graph.objects(ind, CRYO.diagnosisCode) if (code, RDF.type, CRYO.DiagnosisCode) in graph}
 
 
+def units_stated(graph: Graph, notation: str) -> bool:
+    """Whether a cryo:ReportingRule or cryo:ReportingGap of the graph is about the units of the code."""
+    return any(applies_to(graph, node, notation) and notation_of(graph, graph.value(node, CRYO.ruleAspect)) == "units"
+               for kind in (CRYO.ReportingRule, CRYO.ReportingGap) for node in graph.subjects(RDF.type, kind))
+
+
 def shape_severity(name: str) -> str | None:
     node = iri(name)
     if (node, RDF.type, SH.NodeShape) not in shapes():
@@ -164,15 +170,21 @@ def note_problems(note: dict, graph: Graph) -> list[str]:
             assigned = {(notation_of(graph, graph.value(a, CRYO.assignedCode)),
                          str(graph.value(a, CRYO.assignmentKind)).rsplit("/", 1)[-1])
                         for a in graph.subjects(CRYO.structure, node) if (a, CRYO.technique, CRYOABLATION) in graph}
-            family = {c for c, k in assigned if k in ("definite", "candidate")}
+            family = {c for c, k in assigned if k in ("definite", "candidate", "fallback")}  # the graph's answers
             if line["code"] == "ambiguous":
                 if {c for c, k in assigned if k == "candidate"} != set(codes):
                     problems.append(f"{where}: {nerve} has candidates {sorted(assigned)}, not {codes}")
             elif family != set(codes):
                 problems.append(f"{where}: {nerve} is assigned {sorted(assigned)}, not {codes}")
-        # units and modifiers: a number or modifiers from the graph, or "unknown" because of a gap
-        if line["units"] == "unknown":
-            gap_on(line.get("units_because", ""), codes, "units", where)
+        # units and modifiers: a number or modifiers from the graph, or "unknown" because of a gap - or, with no
+        # units_because, because the graph holds neither a rule nor a gap on units for any of the codes
+        if line["units"] == "unknown" and "units_because" in line:
+            gap_on(line["units_because"], codes, "units", where)
+        elif line["units"] == "unknown":
+            stated = [c for c in codes if units_stated(graph, c)]
+            if stated:
+                problems.append(f"{where}: units \"unknown\" without units_because, but the graph has a rule or gap "
+                                f"on units of {stated}")
         elif not (isinstance(line["units"], int) and line["units"] >= 1):
             problems.append(f"{where}: units is a positive integer or \"unknown\"")
         if line["modifiers"] == "unknown":
@@ -322,6 +334,8 @@ def _mutated(note_id: str, change) -> dict:
           "about": "indication:mortons-neuroma", "sources": ["src:anthem-cg-surg-25"]})), "cannot be reported"),
     ("a missing bundling Violation",
      _mutated("superficial-radial-us-76942-listed", lambda n: n.update(conforms=True)), "conforms does not match"),
+    ("units left unknown without the gap that says why",
+     _mutated("pudendal-ct-argon", lambda n: n["line"][0].pop("units_because")), "has a rule or gap on units"),
     ("a payer position that does not belong to the payer",
      _mutated("genicular-left-knee-anthem", lambda n: n["positions"].append("position:cgs-2022-cryoneurolysis")),
      "not a position issued by"),

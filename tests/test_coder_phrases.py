@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from rapidfuzz.distance import Levenshtein
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
@@ -158,13 +159,7 @@ def test_region_words_name_where_the_site_lies(graph: Graph, phrase: dict) -> No
 
 
 def _distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+    return Levenshtein.distance(a, b)
 
 
 @pytest.mark.parametrize("phrase", [p for p in PHRASES if "misspelling" in p["forms"]], ids=_id)

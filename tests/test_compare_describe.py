@@ -117,3 +117,51 @@ def test_describe_command(capsys):
     assert json.loads(capsys.readouterr().out)["resource"]["curie"] == "code:0442T"
     assert main(["describe", "no such thing at all"]) == 2
     assert main(["describe", "https://example.org/nothing"]) == 2
+
+
+# --- output for people (issue 14) ------------------------------------------------------------------------------
+
+JARGON = ("is the object of", "skos:", "xsd:", "rdfs:", "dcterms:")
+
+
+def _step_labels_in_order(g) -> list[str]:
+    steps = [(int(g.value(s, CRYO.stepOrder)), str(g.value(s, SKOS.prefLabel)))
+             for s in g.objects(URIRef("https://w3id.org/cryokg/id/code/0440T"), CRYO.hasStep)]
+    return [label for _, label in sorted(steps)]
+
+
+def test_compare_tells_not_recorded_apart_from_differs(engine, capsys):
+    result = compare_codes(engine, "0440T", "64640").to_json()
+    missing = {d["attribute"]: d["missing"] for d in result["not_recorded"]}
+    assert missing["cryo:coolant"] == ["64640"]
+    assert "cryo:coolant" not in {d["attribute"] for d in result["differing"]}
+    assert "cryo:method" in {d["attribute"] for d in result["differing"]}
+    assert main(["compare", "0440T", "64640"]) == 0
+    out = capsys.readouterr().out
+    assert "not recorded for 64640" in out and not any(j in out for j in JARGON)
+
+
+def test_steps_in_their_order_and_no_rdf_jargon(engine, g, capsys):
+    ordered = _step_labels_in_order(g)
+    assert len(ordered) >= 3
+    shared = {d["attribute"]: d for d in compare_codes(engine, "0440T", "0441T").to_json()["shared"]}
+    assert [v["label"] for v in shared["cryo:hasStep"]["values"]] == ordered
+    assert main(["describe", "0440T"]) == 0
+    out = capsys.readouterr().out
+    positions = [out.index(label) for label in ordered]
+    assert positions == sorted(positions), "steps printed in cryo:stepOrder"
+    assert not any(j in out for j in JARGON), [j for j in JARGON if j in out]
+    assert "Billing and Coding Instructions: Cryoneurolysis" in out, "sources by their titles"
+    assert main(["describe", "64640"]) == 0
+    assert "0440T (" in capsys.readouterr().out, "related codes show their numbers"
+
+
+def test_output_wraps_to_the_terminal_width(monkeypatch, capsys):
+    for width in (70, 140):
+        monkeypatch.setenv("COLUMNS", str(width))
+        for argv in (["compare", "0440T", "0441T"], ["describe", "0440T"], ["suggest", "celiac plexus"],
+                     ["check", "0441T", "64640", "--site", "IPBSN"]):
+            assert main(argv) in (0, 1)
+            lines = capsys.readouterr().out.splitlines()
+            long = [line for line in lines if len(line) > width and not line.strip().startswith("http")]
+            assert not long, (argv, width, long[:3])

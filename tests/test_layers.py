@@ -43,3 +43,14 @@ def test_the_package_never_imports_test_helpers() -> None:
     offenders = [path for path in (ROOT / "src").rglob("*.py")
                  if "from tests" in path.read_text(encoding="utf-8") or "import tests" in path.read_text(encoding="utf-8")]
     assert not offenders, offenders
+
+
+def test_one_sparql_lexer() -> None:
+    """SPARQL text is read by cryokg.rdf.sparql_text only: no other module compiles a pattern for SPARQL keywords
+    (five regex lexers that disagreed were replaced by it, issue 17)."""
+    import re
+
+    keyword = re.compile(r"re\.(?:compile|search|match|finditer|split)\([^)]*\b(?:SELECT|ORDER|WHERE|SERVICE|GRAPH)\b")
+    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / "src").rglob("*.py")
+                 if path.name != "sparql_text.py" and keyword.search(path.read_text(encoding="utf-8"))]
+    assert not offenders, offenders

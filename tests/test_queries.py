@@ -16,11 +16,12 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
-from cryokg.answer.catalogue import bind_parameters, load_catalogue, parse_query_file, run_named, where_brace
+from cryokg.answer.catalogue import bind_parameters, load_catalogue, parse_query_file, run_named
 from cryokg.answer.store import load_store, source_graph_iri
 from cryokg.cli import main
 from cryokg.errors import BadInput
 from cryokg.namespaces import CRYO
+from cryokg.rdf.sparql_text import where_brace
 from cryokg.sources.load import find_data_files, load_files
 
 ROOT = Path(__file__).resolve().parents[1]

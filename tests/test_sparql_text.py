@@ -79,6 +79,7 @@ PATHOLOGICAL = {"quote-backslash": "'\\", "a.": "a.", "é": "é", "<a": "<a", "a
                 "_:": "_:", '"\\': '"\\', "'''\\": "'''\\'"}
 
 
+@pytest.mark.slow  # a timing measurement: needs a quiet machine
 @pytest.mark.parametrize("unit", list(PATHOLOGICAL.values()), ids=list(PATHOLOGICAL))
 def test_linear_time_on_pathological_text(unit: str) -> None:
     """Four times the text takes at most about four times as long (8x allowed for a busy machine; a quadratic

@@ -24,7 +24,6 @@ from rdflib import namespace as rdfns
 
 from cryokg.answer.catalogue import load_catalogue, run_named
 from cryokg.answer.store import (
-    EndpointEngine,
     OxigraphEngine,
     QuerySyntaxError,
     RdflibEngine,
@@ -33,6 +32,7 @@ from cryokg.answer.store import (
     to_rdflib_dataset,
 )
 from cryokg.errors import BadInput
+from cryokg.publish.sparql_client import EndpointEngine
 from cryokg.sources.load import find_data_files, load_files
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -107,9 +107,13 @@ def test_unknown_site_is_refused_with_suggestions(engine):
         suggest(engine, "xyzzy plugh")
     assert caught.value.error == "unknown_site"
     target = label(STRUCTURES[0])
-    misspelt = target[:2] + target[3:]  # drop one letter
+    misspelt = target[:2] + target[3:]  # one letter dropped: read as the target, and the reading says so
+    answer = suggest(engine, misspelt)
+    assert answer.site["iri"] == str(STRUCTURES[0])
+    assert answer.read["corrections"] and any("read as" in line for line in answer.explanation)
+    garbled = target[:3] + "xqz" + target[3:]  # three letters more: too far to read, but suggested
     with pytest.raises(SiteError) as caught:
-        suggest(engine, misspelt)
+        suggest(engine, garbled)
     assert target in caught.value.did_you_mean
 
 
@@ -197,8 +201,10 @@ def test_suggest_command_json_shape(capsys):
     structure = next(s for s in STRUCTURES if assigned(s))
     assert main(["suggest", label(structure), "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
-    assert set(answer) == {"site", "technique", "approach", "codes", "ambiguous", "candidates", "explanation",
-                           "sources"}
+    documented = {"site", "technique", "approach", "codes", "ambiguous", "candidates", "explanation", "sources"}
+    read_from_text = {"read", "outside_family", "named_codes", "matches", "source_titles", "answers", "unmatched"}
+    assert set(answer) == documented | read_from_text
+    assert [set(a) for a in answer["answers"]] == [documented | read_from_text - {"answers", "unmatched"}]
     assert set(answer["site"]) == {"iri", "label"}
     assert all({"code", "reason", "sources"} <= set(c) for c in answer["candidates"])
 

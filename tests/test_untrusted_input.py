@@ -226,7 +226,7 @@ def test_hostile_endpoint_answers_are_clean_errors(hostile_endpoint, capsys, med
 
 
 def test_oversized_endpoint_answer_is_refused(hostile_endpoint, capsys, monkeypatch) -> None:
-    monkeypatch.setattr("cryokg.answer.store.MAX_BYTES", 1000)
+    monkeypatch.setattr("cryokg.publish.sparql_client.MAX_BYTES", 1000)
     hostile_endpoint.answer = ("application/n-triples", b'<http://e/s> <http://e/p> "x" .\n' * 100)
     url = f"http://127.0.0.1:{hostile_endpoint.server_address[1]}/sparql"
     assert main(["query", "--sparql", "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "--endpoint", url]) == 2

@@ -8,16 +8,22 @@ the hand-authored sources), so what a script sees is what was validated.
 >>> kg = cryokg.load()
 >>> kg.suggest("radial nerve")["codes"]
 ['0440T']
+>>> [a["codes"] for a in kg.suggest("RFA of the ulnar and median nerves")["answers"]]
+[['64640'], ['64640']]
+>>> [f.rule for f in kg.check(["64624"], site="radial nerve").findings]
+['cryosh:SiteOutsideCodeScope']
+>>> [s.mention.text for s in kg.read_note("Cryoneurolysis of the IPBSN, right knee").sites]
+['IPBSN']
 >>> kg.query("ASK { ?s ?p ?o }").boolean
 True
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cryokg.errors import BadInput
 
@@ -26,6 +32,7 @@ if TYPE_CHECKING:
     from rdflib import Graph
 
     from cryokg.answer.claims import ClaimReport
+    from cryokg.answer.note_reading import NoteReading
     from cryokg.answer.store import OxigraphEngine, QueryResult
 
 __all__ = ["KnowledgeGraph", "load"]
@@ -36,7 +43,6 @@ class KnowledgeGraph:
     """A built release opened for reading. Create it with :func:`load`."""
 
     release: Path
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
     def engine(self) -> OxigraphEngine:
@@ -61,17 +67,25 @@ class KnowledgeGraph:
         """Run a SPARQL 1.1 query on the release."""
         return self.engine.query(sparql)
 
-    def suggest(self, text: str, **options: str) -> dict:
-        """The answer of ``cryokg suggest TEXT --json`` (options: ``technique``, ``approach``)."""
+    def suggest(self, text: str, *, technique: str | None = None, approach: str | None = None) -> dict:
+        """The answer of ``cryokg suggest TEXT --json``: TEXT is a site's name or a sentence of a note; one answer
+        per site named is in ``answers``. *technique* and *approach* override what the text says."""
         from cryokg.answer.code_selection import suggest
 
-        return suggest(self.engine, text, **options).to_json()
+        return suggest(self.engine, text, technique=technique, approach=approach).to_json()
 
-    def check(self, codes: list[str], *, site: str | None = None) -> ClaimReport:
-        """The findings of ``cryokg check CODE... [--site SITE]``."""
+    def read_note(self, text: str) -> NoteReading:
+        """What a name or a procedure note says: per site mention, the structures, technique, approach, side,
+        regions, levels and the text span (:mod:`cryokg.answer.note_reading`)."""
+        from cryokg.answer.note_reading import read_note
+
+        return read_note(self.engine, text)
+
+    def check(self, codes: list[str], *, site: str | None = None, technique: str | None = None) -> ClaimReport:
+        """The findings of ``cryokg check CODE... [--site SITE] [--technique T]``."""
         from cryokg.answer.claims import check_claim
 
-        return check_claim(codes, site=site, graph=self.graph)
+        return check_claim(codes, site=site, technique=technique, graph=self.graph)
 
     def to_networkx(self, *, inferred: bool = False) -> nx.MultiDiGraph:
         """The release as a networkx ``MultiDiGraph`` (``inferred=True``: with its OWL 2 RL entailments)."""

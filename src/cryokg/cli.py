@@ -10,11 +10,12 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn, Protocol, cast
 
 from cryokg.errors import BadInput
 from cryokg.version import __version__
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "Command", "main"]
 
 COMMANDS = (
     "build",
@@ -34,19 +35,30 @@ COMMANDS = (
 """Sub-command modules under ``cryokg.commands``, in the order ``--help`` lists them."""
 
 
+class Command(Protocol):
+    """What each module under :mod:`cryokg.commands` defines."""
+
+    HELP: str
+    """The one-line help ``cryokg --help`` lists."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 on usage errors, as we want
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 on usage errors, as we want
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     parser = _Parser(prog="cryokg", description="Build, check, query and publish the cryokg knowledge graph.")
     parser.add_argument("--version", action="version", version=f"cryokg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    modules: dict[str, object] = {}
+    modules: dict[str, Command] = {}
     for name in COMMANDS:
-        module = importlib.import_module(f"cryokg.commands.{name}")
+        module = cast(Command, importlib.import_module(f"cryokg.commands.{name}"))  # checked: tests/test_types.py
         command = sub.add_parser(name, help=module.HELP, description=module.__doc__)
         module.add_arguments(command)
         modules[name] = module

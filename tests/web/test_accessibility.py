@@ -1,11 +1,15 @@
 """Accessibility basics of every kind of page: a language, one h1, headings in order, a label per input,
-alt text on images, and no script (the pages work without JavaScript)."""
+alt text on images, a caption and header scopes on data tables, a name on every disclosure (``<summary>``),
+and no inline script: the only script is our own file, which the pages do not need (they work without it,
+see tests/web/test_browse.py), and the Content-Security-Policy allows nothing else."""
 
 from __future__ import annotations
 
 from html.parser import HTMLParser
 
 import pytest
+
+from cryokg.publish.web.middleware import CSP
 
 
 class _Audit(HTMLParser):
@@ -16,7 +20,13 @@ class _Audit(HTMLParser):
         self.inputs: list[str | None] = []
         self.labels: set[str] = set()
         self.images_without_alt = 0
-        self.scripts: list[str | None] = []
+        self.scripts: list[tuple[str | None, str | None]] = []
+        self.tables = 0
+        self.captions = 0
+        self.header_cells_without_scope = 0
+        self.summaries: list[str] = []
+        self._tag_stack: list[str] = []
+        self._summary: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -31,11 +41,29 @@ class _Audit(HTMLParser):
         elif tag == "img" and not attributes.get("alt"):
             self.images_without_alt += 1
         elif tag == "script":
-            self.scripts.append(attributes.get("type"))
+            self.scripts.append((attributes.get("type"), attributes.get("src")))
+        elif tag == "table":
+            self.tables += 1
+        elif tag == "caption":
+            self.captions += 1
+        elif tag == "th" and attributes.get("scope") not in ("col", "row"):
+            self.header_cells_without_scope += 1
+        elif tag == "summary":
+            self._summary = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "summary" and self._summary is not None:
+            self.summaries.append("".join(self._summary).strip())
+            self._summary = None
+
+    def handle_data(self, data: str) -> None:
+        if self._summary is not None:
+            self._summary.append(data)
 
 
-PAGES = ["/", "/id/code/0440T", "/id/anatomy/radial-nerve", "/def/Nerve", "/id/dataset/cryokg", "/search?q=nerve",
-         "/suggest?site=radial+nerve", "/suggest?site=nowhere+at+all", "/sparql", "/no/such/page",
+PAGES = ["/", "/id/code/0440T", "/id/code/64624", "/id/anatomy/radial-nerve", "/def/Nerve", "/def/ProcedureCode",
+         "/id/dataset/cryokg", "/search?q=nerve", "/search?q=genicular&type=nerves", "/search?q=x&type=nonsense",
+         "/browse/", "/suggest?site=radial+nerve", "/suggest?site=nowhere+at+all", "/sparql", "/no/such/page",
          "/sparql?format=html&query=SELECT+%3Fs+WHERE+%7B+%3Fs+a+%3Fo+%7D+LIMIT+3"]
 
 
@@ -51,4 +79,19 @@ def test_page_basics(client, path: str) -> None:
         assert after <= before + 1, f"heading level jumps from h{before} to h{after}"
     assert all(i and i in audit.labels for i in audit.inputs), (audit.inputs, audit.labels)
     assert audit.images_without_alt == 0
-    assert all(kind == "application/ld+json" for kind in audit.scripts), "no executable script on our pages"
+    for kind, src in audit.scripts:  # data (JSON-LD), or our one script file: never inline code
+        assert kind == "application/ld+json" or (src == "/static/cryokg.js" and kind is None), (kind, src)
+    assert audit.captions == audit.tables, "every data table has a caption"
+    assert audit.header_cells_without_scope == 0
+    assert all(audit.summaries), "every disclosure says what it opens"
+
+
+def test_policy_allows_only_our_own_script(client) -> None:
+    header = client.get("/browse/").headers["content-security-policy"]
+    assert header == CSP
+    directives = dict(part.strip().split(" ", 1) for part in header.split(";"))
+    assert directives["script-src"] == "'self'" and "unsafe" not in header
+    assert directives["object-src"] == "'none'" and directives["base-uri"] == "'none'"
+    script = client.get("/static/cryokg.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert "innerHTML" not in script.text and "eval(" not in script.text  # texts go in through textContent

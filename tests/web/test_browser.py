@@ -1,7 +1,9 @@
 """Browser tests: ``cryokg serve`` in a subprocess, driven by headless Chromium through Playwright.
 
 A person's path through the site: home page → search for a nerve → its page → its code → the code-selection
-form → a catalogue query on the query page. Skipped when Playwright or Debian's ``chromium`` is missing
+form → a catalogue query on the query page; then browsing (issue 16): the tree with its buttons, suggestions as
+you type (keyboard), the type filter, the copy buttons, the per-code picture at page width, and the same pages
+with JavaScript off. No page may trip the Content-Security-Policy. Skipped when Playwright or Debian's ``chromium`` is missing
 (never ``playwright install``: the browser comes from Debian). Screenshots go to a temporary folder, or to
 the folder named by ``CRYOKG_SCREENSHOTS`` (``docs/screenshots`` when refreshing the committed ones).
 """
@@ -56,15 +58,36 @@ def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory):
+def browser_api():
     with playwright_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 1200, "height": 900})
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
+        yield p
+
+
+def _context(p, folder: Path, **options):
+    return p.chromium.launch_persistent_context(str(folder), executable_path=CHROMIUM, headless=True, args=FLAGS,
+                                                viewport={"width": 1200, "height": 900}, **options)
+
+
+@pytest.fixture(scope="module")
+def page(browser_api, tmp_path_factory: pytest.TempPathFactory):
+    context = _context(browser_api, tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        tab = context.new_page()
+        tab.csp_errors = []  # type: ignore[attr-defined]
+        tab.on("console", lambda m: "Content Security Policy" in m.text and tab.csp_errors.append(m.text))
+        yield tab
+        assert not tab.csp_errors, tab.csp_errors  # no page tripped the policy (inline script or style, ...)
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def no_js_page(browser_api, tmp_path_factory: pytest.TempPathFactory):
+    context = _context(browser_api, tmp_path_factory.mktemp("chromium-nojs"), java_script_enabled=False)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -111,11 +134,12 @@ def test_search_follow_nerve_to_code(server, page, shots, release_graph) -> None
 def test_code_selection_form(server, page, shots, release_graph) -> None:
     label, notation = _upper_limb_nerve(release_graph)
     page.goto(server + "/suggest")
-    page.get_by_label("Nerve or plexus").fill(label)
+    page.get_by_label("Site or procedure note").fill(f"Ultrasound-guided cryoneurolysis of the {label}, left side")
     page.get_by_role("button", name="Suggest a code").click()
     page.wait_for_load_state()
-    answer = page.locator("section.answer h2").inner_text()
-    assert notation in answer
+    answer = page.locator("section.answer h2").first.inner_text()
+    assert notation in answer and label in answer
+    assert "side: left" in page.locator("section.answer").first.inner_text()
     page.screenshot(path=str(shots / "suggest.png"), full_page=True)
 
 
@@ -139,3 +163,123 @@ def test_catalogue_query_on_the_query_page(server, page, shots, release_graph) -
     page.wait_for_load_state()
     expected = len(set(release_graph.subjects(RDF.type, CRYO.Nerve)))
     assert page.locator("table.results tbody td").first.inner_text().strip() == str(expected)
+
+
+def test_browse_tree_collapses_and_expands(server, page, shots) -> None:
+    page.goto(server + "/")
+    page.get_by_role("link", name="Browse", exact=True).click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/browse/")
+    total = page.locator("[data-tree] details").count()
+    assert total > 10 and page.locator("[data-tree] details[open]").count() == total
+    page.screenshot(path=str(shots / "browse.png"))
+    page.get_by_role("button", name="Collapse all").click()
+    assert page.locator("[data-tree] details[open]").count() == 0
+    page.locator("summary", has_text="branches of the brachial plexus").first.click()
+    assert page.get_by_role("link", name="radial nerve", exact=True).first.is_visible()
+    page.locator("summary", has_text="branches of the radial nerve").first.click()
+    assert page.locator("[data-tree] details[open]").count() == 2
+    assert page.get_by_role("link", name="superficial branch of radial nerve", exact=True).first.is_visible()
+    page.screenshot(path=str(shots / "browse-collapsed.png"))
+    page.get_by_role("button", name="Expand all").click()
+    assert page.locator("[data-tree] details[open]").count() == total
+
+
+def test_suggestions_as_you_type_by_keyboard(server, page, shots) -> None:
+    page.goto(server + "/id/code/0441T")
+    box = page.get_by_role("combobox", name="Search labels and synonyms")
+    box.press_sequentially("genicualr", delay=40)  # a typo: the structures still come first
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    assert box.get_attribute("aria-expanded") == "true"
+    assert options.first.inner_text().startswith("genicular nerves")
+    assert "0441T" in options.first.inner_text()
+    page.screenshot(path=str(shots / "search-suggestions.png"))
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == options.first.get_attribute("id")
+    box.press("Enter")
+    page.wait_for_url("**/id/anatomy/genicular-nerves")
+    assert page.locator("h1").inner_text().strip().endswith("genicular nerves")
+
+
+def test_search_filter_by_kind(server, page, shots) -> None:
+    page.goto(server + "/search")
+    page.get_by_label("Label, synonym or code").fill("genicular")
+    page.get_by_label("Kind of thing").select_option("codes")
+    page.locator("main").get_by_role("button", name="Search").click()
+    page.wait_for_load_state()
+    assert "type=codes" in page.url
+    kinds = page.locator("ol.hits .kind").all_inner_texts()
+    assert kinds and set(kinds) <= {"procedure code", "anatomic scope", "code family", "diagnosis code", "modifier"}
+    page.get_by_label("Kind of thing").select_option("")
+    page.locator("main").get_by_role("button", name="Search").click()
+    page.wait_for_load_state()
+    first = page.locator("ol.hits li").first.inner_text()
+    assert first.startswith("genicular nerves") and "0441T" in first
+    page.screenshot(path=str(shots / "search.png"))
+
+
+def test_copy_buttons(server, page) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page.goto(server + "/id/code/0440T")
+    iri = page.locator('[data-copy="IRI"]').inner_text()
+    assert iri.endswith("/id/code/0440T")
+    page.get_by_role("button", name=f"Copy the IRI {iri}").click()
+    assert page.evaluate("navigator.clipboard.readText()") == iri
+    page.get_by_role("button", name="Copy the CURIE code:0440T").click()
+    assert page.evaluate("navigator.clipboard.readText()") == "code:0440T"
+
+
+def test_code_page_contrasts_siblings_and_its_picture_is_legible(server, page, shots) -> None:
+    page.goto(server + "/id/code/0440T")
+    table = page.get_by_role("table", name="What tells 0440T, 0441T, 0442T apart")
+    assert table.get_by_role("link", name="0441T").count() == 1 and table.get_by_role("link", name="0442T").count() == 1
+    picture = page.locator('img[src="/release/diagrams/code-0440T.svg"]')
+    picture.scroll_into_view_if_needed()
+    natural, shown = picture.evaluate("img => [img.naturalWidth, img.clientWidth]")
+    assert natural > 0
+    # the SVG's smallest text is 9 pt = 12 px at natural size: at page width it must stay at least 9 px high
+    assert shown / natural >= 0.75, (shown, natural)
+    page.locator("section", has=page.locator("#diagram-h")).screenshot(path=str(shots / "code-picture.png"))
+    page.screenshot(path=str(shots / "code.png"), full_page=True)
+
+
+def test_class_page_table_by_region(server, page, shots) -> None:
+    page.goto(server + "/def/Nerve")
+    upper = page.get_by_role("table", name="upper limb")
+    assert upper.get_by_role("row").count() > 10
+    assert upper.get_by_role("columnheader").all_inner_texts() == ["Label", "Code", "Lies in", "Disputed"]
+    page.screenshot(path=str(shots / "class-nerve.png"))
+
+
+def test_nerve_to_code_map(server, page, shots) -> None:
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(server + "/release/diagrams/nerve-to-code.svg")
+    # the whole map scaled to the window, as a reader sees it opened from a code page
+    page.evaluate("() => { const svg = document.documentElement; svg.setAttribute('width', '1380px');"
+                  " svg.removeAttribute('height'); }")
+    assert page.locator("text", has_text="disputed between sources").count() == 1
+    height = page.evaluate("() => Math.ceil(document.documentElement.getBoundingClientRect().height)")
+    page.set_viewport_size({"width": 1400, "height": height})  # (a full-page shot of an SVG document hangs)
+    page.screenshot(path=str(shots / "nerve-to-code.png"))
+    page.set_viewport_size({"width": 1200, "height": 900})
+
+
+def test_pages_work_without_javascript(server, no_js_page, shots) -> None:
+    page = no_js_page
+    page.goto(server + "/browse/")
+    assert page.locator("[data-tree] details[open]").count() > 10, "the tree is open without JavaScript"
+    assert page.get_by_role("button", name="Collapse all").count() == 0
+    summary = page.locator("summary", has_text="branches of the radial nerve").first
+    summary.click()  # <details> toggles natively
+    assert summary.locator("xpath=..").get_attribute("open") is None
+    page.screenshot(path=str(shots / "browse-no-js.png"))
+    page.goto(server + "/id/code/0440T")
+    assert page.locator("button.copy").count() == 0 and page.locator('[data-copy="IRI"]').is_visible()
+    page.goto(server + "/search")
+    page.get_by_label("Label, synonym or code").fill("genicular")
+    page.get_by_label("Kind of thing").select_option("nerves")
+    page.locator("main").get_by_role("button", name="Search").click()
+    page.wait_for_load_state()
+    assert page.locator("ol.hits li").count() >= 4
+    assert page.locator("ol.hits li").first.inner_text().startswith("genicular nerves")

@@ -14,17 +14,20 @@ import time
 import urllib.parse
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.listener import Listener
 
 pytestmark = pytest.mark.slow
 
 EXAMPLES = 10_000
 HYPOTHESIS_EXAMPLES = 1_000  # hypothesis adds ~15 ms of generation per example; the seeded run covers 10 000
-PATHS = ["/", "/search", "/suggest", "/sparql", "/.well-known/void", "/id/code/0440T", "/id/dataset/cryokg",
-         "/def/Nerve", "/def", "/release/void.ttl", "/id/", "/static/cryokg.css", "/id/code/0440T.ttl",
+PATHS = ["/", "/search", "/search/suggestions", "/browse/", "/browse", "/static/cryokg.js", "/suggest", "/sparql",
+         "/.well-known/void", "/id/code/0440T", "/id/dataset/cryokg", "/def/Nerve", "/def", "/release/void.ttl",
+         "/id/", "/static/cryokg.css", "/id/code/0440T.ttl",
          "/fhir/metadata", "/fhir/CodeSystem/$lookup", "/fhir/ValueSet/$expand", "/fhir/ValueSet/structures/$expand",
          "/fhir/ConceptMap/$translate", "/fhir/ValueSet/$validate-code", "/fhir/CodeSystem", "/fhir/ValueSet/cryokg"]
-PARAMS = ["q", "site", "technique", "approach", "query", "format", "default-graph-uri", "update",
+PARAMS = ["q", "type", "site", "technique", "approach", "query", "format", "default-graph-uri", "update",
           "system", "code", "url", "filter", "count", "offset", "reverse", "display", "_format"]
 ACCEPT_PIECES = ["text/html", "text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml",
                  "application/sparql-results+json", "text/csv", "*/*", "text/*", "image/png", ";q=0", ";q=0.5",
@@ -104,34 +107,28 @@ def _random_request(rng: random.Random) -> tuple:
                     sparql, noise)
 
 
-try:
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
-except ImportError:  # pragma: no cover - exercised when hypothesis is absent
-    given = None
+sparql_strings = st.lists(st.sampled_from(SPARQL_PIECES) | st.text(max_size=8), max_size=12).map(" ".join)
+value_text = st.text(max_size=30) | sparql_strings
+requests = st.builds(
+    _request,
+    st.sampled_from(METHODS),
+    st.sampled_from(PATHS) | st.text(alphabet="ab/.%-_~é?", max_size=12).map(lambda t: "/" + t),
+    st.lists(st.tuples(st.sampled_from(PARAMS), value_text), max_size=3),
+    st.lists(st.sampled_from(ACCEPT_PIECES) | st.text(max_size=5), max_size=5).map("".join),
+    st.sampled_from(CONTENT_TYPES),
+    st.sampled_from(BODY_KINDS),
+    sparql_strings,
+    st.binary(max_size=64),
+)
 
 
-if given is not None:
-    sparql_text = st.lists(st.sampled_from(SPARQL_PIECES) | st.text(max_size=8), max_size=12).map(" ".join)
-    value_text = st.text(max_size=30) | sparql_text
-    requests = st.builds(
-        _request,
-        st.sampled_from(METHODS),
-        st.sampled_from(PATHS) | st.text(alphabet="ab/.%-_~é?", max_size=12).map(lambda t: "/" + t),
-        st.lists(st.tuples(st.sampled_from(PARAMS), value_text), max_size=3),
-        st.lists(st.sampled_from(ACCEPT_PIECES) | st.text(max_size=5), max_size=5).map("".join),
-        st.sampled_from(CONTENT_TYPES),
-        st.sampled_from(BODY_KINDS),
-        sparql_text,
-        st.binary(max_size=64),
-    )
-
-    @settings(max_examples=HYPOTHESIS_EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-    @given(request=requests)
-    def test_no_500_hypothesis(client, request) -> None:
-        """Hypothesis explores (and shrinks a failure to a minimal request)."""
-        _check(client, request)
+@settings(max_examples=HYPOTHESIS_EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(fuzzed=requests)
+def test_no_500_hypothesis(client, silent_listener: Listener, fuzzed) -> None:
+    """Hypothesis explores (and shrinks a failure to a minimal request); no request may connect out."""
+    _check(client, fuzzed, silent_listener)
+    assert silent_listener.connections == 0
 
 
 @pytest.fixture

@@ -76,6 +76,7 @@ PATHOLOGICAL = {
 }
 
 
+@pytest.mark.slow  # a timing measurement (page p99 under load): needs a quiet machine
 def test_pathological_bodies_do_not_block_pages(live: Live, capsys) -> None:
     """Send every pathological body (two rounds, concurrently) while timing 300 page requests alongside."""
     answers: dict[str, int] = {}
@@ -118,6 +119,7 @@ def test_pathological_bodies_do_not_block_pages(live: Live, capsys) -> None:
 CARTESIAN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a ?d LIMIT 1"
 
 
+@pytest.mark.slow  # several GB of attempted allocation
 def test_cartesian_queries_hit_the_memory_cap_not_the_machine(live: Live, capsys) -> None:
     """Four cartesian ORDER BY queries at once: each is stopped by its worker's cap with a clear 503."""
     peak = 0

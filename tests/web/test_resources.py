@@ -232,3 +232,27 @@ def test_every_iri_of_the_dataset_dereferences(client, release_graph, void_graph
         if len(own) != expected:
             problems.append(f"{iri}: {len(own)} triples served, {expected} in the release")
     assert not problems, "\n".join(problems[:20])
+
+
+def test_suggest_page_reads_a_note_like_the_cli(client) -> None:
+    """A sentence with several sites gets one answer per site, the technique read from it; words naming sites
+    whose codes differ are flagged, never answered with one of them; sources are shown by their titles."""
+    from cryokg.answer.code_selection import suggest
+    from cryokg.answer.store import load_store
+
+    note = "RFA of the left superomedial and inferomedial genicular nerves"
+    response = client.get("/suggest", params={"site": note})
+    assert response.status_code == 200
+    assert "Site 1 of 2" in response.text and "Site 2 of 2" in response.text
+    expected = suggest(load_store().engine, note).to_json()
+    for answer in expected["answers"]:
+        assert answer["site"]["label"] in response.text
+        for code in answer["codes"]:
+            assert re.search(rf'<a class="code" href="[^"]+">{code}</a>', response.text)
+    assert "technique: radiofrequency ablation" in response.text and "side: left" in response.text
+    title = next(iter(expected["source_titles"].values()))
+    assert title.replace("&", "&amp;").replace("'", "&#39;").replace('"', "&#34;") in response.text
+    ambiguous = client.get("/suggest", params={"site": "digital nerves"})
+    assert ambiguous.status_code == 200 and "Ambiguous" in ambiguous.text and 'class="code"' not in ambiguous.text
+    as_json = client.get("/suggest", params={"site": note}, headers={"accept": "application/json"}).json()
+    assert as_json == expected

@@ -57,6 +57,24 @@ def test_static_pages_have_no_server_forms(site: Path) -> None:
     assert (site / "release" / "cryokg.nt").is_file()
 
 
+def test_static_site_has_the_browsing_pages(site: Path, client) -> None:
+    """The tree, the class tables and the code pages are static pages too, linked as on the server; the
+    search box (which needs the server) is not there, the script for the copy buttons is."""
+    tree = (site / "browse" / "index.html").read_text(encoding="utf-8")
+    served = client.get("/browse/").text
+    assert 'action="/search"' in served and 'action="/search"' not in tree
+    for marker in ('id="region-upper-limb"', 'id="groups"', "<details open>", 'class="code disputed"'):
+        assert marker in tree and marker in served, marker
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="/browse/"' in home
+    nerves = (site / "def" / "Nerve.html").read_text(encoding="utf-8")
+    assert '<table class="members">' in nerves and "0440T" in nerves
+    code = (site / "id" / "code" / "0440T.html").read_text(encoding="utf-8")
+    assert 'id="siblings-h"' in code and "/release/diagrams/code-0440T.svg" in code
+    assert (site / "release" / "diagrams" / "code-0440T.svg").is_file()
+    assert (site / "static" / "cryokg.js").is_file() and '<script src="/static/cryokg.js" defer>' in code
+
+
 def test_rules_are_written(site: Path) -> None:
     htaccess = (site / ".htaccess").read_text(encoding="utf-8")
     assert "AddHandler type-map .var" in htaccess and "Vary Accept" in htaccess
@@ -135,6 +153,8 @@ def test_nginx_format_override_void_and_404(nginx: str) -> None:
     assert (status, media) == (200, "text/turtle")
     assert URIRef(DEFAULT_BASE + "id/dataset/cryokg") in set(Graph().parse(data=body, format="turtle").subjects())
     assert _get(nginx + "/def", "text/html")[:2] == (200, "text/html")
+    status, media, _, body = _get(nginx + "/browse/", "text/html")
+    assert (status, media) == (200, "text/html") and 'id="region-upper-limb"' in body
     assert _get(nginx + "/id/code/no-such-code")[0] == 404
     assert _get(nginx + "/release/cryokg.nt")[:2] == (200, "application/n-triples")
 
@@ -204,6 +224,8 @@ def test_apache_406_format_void_and_folders(apache: str) -> None:
     assert _get(apache + "/.well-known/void", "text/turtle")[:2] == (200, "text/turtle")
     assert _get(apache + "/id/dataset/cryokg", "text/turtle")[:2] == (200, "text/turtle")  # also a folder
     assert _get(apache + "/def", "application/rdf+xml")[:2] == (200, "application/rdf+xml")
+    status, media, _, body = _get(apache + "/browse/", "text/html")
+    assert (status, media) == (200, "text/html") and 'id="region-upper-limb"' in body
     assert _get(apache + "/id/code/no-such-code")[0] == 404
 
 

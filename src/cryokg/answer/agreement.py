@@ -24,7 +24,6 @@ True
 from __future__ import annotations
 
 import heapq
-import re
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 from itertools import groupby
@@ -33,8 +32,9 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from cryokg.answer.store import QueryResult
+from cryokg.rdf.sparql_text import order_keys
 
-__all__ = ["compare", "has_order_by", "normal_term", "order_keys", "query_form", "strip_comments_and_strings", "triple_key"]
+__all__ = ["compare", "normal_term", "triple_key"]
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -80,55 +80,6 @@ def _value(lexical: str, datatype: str) -> tuple[str, str]:
     return lexical, datatype
 
 
-# --- reading the query text ------------------------------------------------------------------------------
-
-_STRING = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-                     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>')
-_COMMENT = re.compile(r"#[^\n]*")
-
-
-def strip_comments_and_strings(query: str) -> str:
-    """The query with comments removed and string literals and IRIs blanked, so keywords can be found."""
-    out, pos = [], 0
-    pattern = re.compile(f"{_STRING.pattern}|{_COMMENT.pattern}")
-    for match in pattern.finditer(query):
-        out.append(query[pos:match.start()])
-        out.append(" " if match.group(0).startswith("#") else '""')
-        pos = match.end()
-    out.append(query[pos:])
-    return "".join(out)
-
-
-def query_form(query: str) -> str:
-    """``select``, ``ask``, ``construct`` or ``describe``: the first query-form keyword of *query*."""
-    match = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", strip_comments_and_strings(query), re.IGNORECASE)
-    return match.group(1).lower() if match else "select"
-
-
-def has_order_by(query: str) -> bool:
-    return re.search(r"\bORDER\s+BY\b", strip_comments_and_strings(query), re.IGNORECASE) is not None
-
-
-_ORDER_TERM = re.compile(r"\s*(?:(?:ASC|DESC)\s*\(\s*[?$](\w+)\s*\)|[?$](\w+))", re.IGNORECASE)
-
-
-def order_keys(query: str) -> list[str] | None:
-    """The variables of the outermost ``ORDER BY``, or None when it sorts by expressions (then order is strict)."""
-    text = strip_comments_and_strings(query)
-    matches = list(re.finditer(r"\bORDER\s+BY\b", text, re.IGNORECASE))
-    if not matches:
-        return []
-    clause = re.split(r"\b(?:LIMIT|OFFSET|VALUES)\b", text[matches[-1].end():], flags=re.IGNORECASE)[0]
-    keys, pos = [], 0
-    while pos < len(clause.rstrip()):
-        term = _ORDER_TERM.match(clause, pos)
-        if term is None:
-            return None
-        keys.append(term.group(1) or term.group(2))
-        pos = term.end()
-    return keys
-
-
 # --- comparing -----------------------------------------------------------------------------------------
 
 def compare(expected: QueryResult, actual: QueryResult, query: str, *, limit: int = 3) -> str | None:
@@ -145,9 +96,9 @@ def compare(expected: QueryResult, actual: QueryResult, query: str, *, limit: in
     names = sorted(expected.variables)
     rows_expected, rows_actual = _rows(expected, names), _rows(actual, names)
     difference = _diff(Counter(rows_expected), Counter(rows_actual), "row", limit)
-    if difference or not has_order_by(query):
-        return difference
     keys = order_keys(query)
+    if difference or keys == []:  # rows differ, or the query fixes no order
+        return difference
     if keys is None or not set(keys) <= set(names):  # sorted by expressions: nothing tells ties apart
         return None if rows_expected == rows_actual else "same rows in a different order"
     index = [names.index(k) for k in keys]

@@ -33,6 +33,7 @@ from rdflib.namespace import XSD
 
 from cryokg.answer.store import Engine, QueryResult
 from cryokg.errors import BadInput
+from cryokg.rdf import sparql_text
 from cryokg.sources.load import DEFAULT_SOURCES
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "load_catalogue",
     "parse_query_file",
     "run_named",
-    "where_brace",
 ]
 
 QUERIES_DIR = DEFAULT_SOURCES / "queries"
@@ -51,7 +51,6 @@ PARAM_TYPES = ("string", "iri", "integer", "boolean")
 _HEADER = re.compile(r"^#\s*([A-Za-z_-]+)\s*:\s?(.*)$")
 _PARAM = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*(?:\((?P<type>[a-z]+)(?P<optional>\s*,\s*optional)?\))?\s*"
                     r"(?:=\s*(?P<default>.*?))?\s*(?:(?:—|--)\s*(?P<description>.*))?$")
-_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -79,11 +78,7 @@ class CatalogueQuery:
     @property
     def ordered(self) -> bool:
         """True when the query fixes the order of its solutions (ORDER BY outside comments)."""
-        return bool(_ORDER_BY.search(_strip_comments(self.text)))
-
-
-def _strip_comments(text: str) -> str:
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+        return sparql_text.order_keys(self.text) != []
 
 
 def _parse_param(value: str, path: Path | str, line: int) -> Parameter:
@@ -182,40 +177,10 @@ def bind_parameters(query: CatalogueQuery, values: dict[str, str], engine: Engin
     if not names:
         return query.text
     block = f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
-    at = where_brace(query.text)
+    at = sparql_text.where_brace(query.text)
     if at is None:
         return f"{query.text.rstrip()}\n{block}\n"
     return f"{query.text[:at + 1]}\n  {block}{query.text[at + 1:]}"
-
-
-_TOKENS = re.compile(r'#[^\n]*|"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
-                     r"'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|[{}]|[A-Za-z]+")
-
-
-def where_brace(text: str) -> int | None:
-    """Offset of the ``{`` that opens the query's ``WHERE`` group (comments, strings and IRIs skipped).
-
-    The group is the first top-level ``{`` after the keyword ``WHERE``, or, for SELECT and ASK, which may
-    leave ``WHERE`` out, the first top-level ``{`` after the query form. ``None`` when there is none.
-
-    >>> where_brace('CONSTRUCT { ?s ?p "{" } WHERE { ?s ?p ?o }')
-    30
-    """
-    depth = 0
-    ready = False
-    for match in _TOKENS.finditer(text):
-        token = match.group(0)
-        if token == "{":
-            if depth == 0 and ready:
-                return match.start()
-            depth += 1
-        elif token == "}":
-            depth = max(depth - 1, 0)
-        elif depth == 0 and token.upper() in ("WHERE", "SELECT", "ASK"):
-            ready = True
-        elif depth == 0 and token.upper() in ("CONSTRUCT", "DESCRIBE"):
-            ready = False
-    return None
 
 
 def run_named(engine: Engine, query: CatalogueQuery, values: dict[str, str] | None = None) -> QueryResult:

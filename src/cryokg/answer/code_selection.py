@@ -1,9 +1,13 @@
-"""Code selection: which code reports treating a named nerve or plexus with a technique by an approach.
+"""Code selection: which code reports treating a named site with a technique by an approach.
 
-The answer comes from the graph, in this order:
+The text may be a site's name or a sentence of a procedure note: :mod:`cryokg.answer.note_reading` reads the
+sites it names and, for each, the technique, approach, side, regions and levels it states. One answer is given
+per site named (``answers``; the first is also the top-level answer, in the documented keys). For each site:
 
 1. sourced code assignments (``cryo:CodeAssignment``) for that structure and technique - definite ones are the
-   answer; candidate ones (the structure is ``cryo:codingAmbiguous``) are all returned, flagged as disputed;
+   answer; candidate ones (the structure is disputed) are all returned, flagged; an unlisted-code fallback
+   (``kind:fallback``, 64999) is the answer where no source names a code and the target lies outside what
+   the family is written for; contested alternatives are shown beside the answer, never as it;
 2. otherwise the codes whose ``cryo:method`` is the technique and whose ``cryo:anatomicScope`` fits the
    structure: the scope names it as an example; or, for a code of a code family (whose scopes partition
    structures by region), the scope covers the structure's kind in a region that contains where the
@@ -13,11 +17,17 @@ The answer comes from the graph, in this order:
    head and neck, yet it does not cover every nerve there);
 3. otherwise no code: ``codes`` is empty and the explanation says why.
 
-A code that states an approach (``cryo:approach``) only fits when it is the requested one.
+A code that states an approach (``cryo:approach``) only fits when it is the requested one. A site is disputed
+(``ambiguous``) when its assignments for the technique are candidates; ``cryo:codingAmbiguous`` marks the
+dispute over the family's own technique. A target outside what the family is written for (its most specific
+class is none of the classes the family's scopes name: an autonomic ganglion or plexus, a cranial nerve, a
+medial branch...) is said to be so, with the codes sources name for it with other techniques.
 
-The site is matched against labels and synonyms (:mod:`cryokg.answer.matching`). Input that names no nerve or
-plexus, or that names one together with a body region it does not lie in ("femoral nerve of the hand"), is
-refused with :class:`SiteError` rather than guessed.
+Words that name several sites (a group such as "digital nerves", a synonym shared by two sites, loose words
+such as "occipital nerve") are answered per site: when every site has the same answer it is given, with the
+sites listed (``matches``); when they differ, the answer is flagged ambiguous with no code, each site with
+its own answer - never one picked. Input that names no site, or names one with a body region it does not lie
+in ("femoral nerve of the hand"), is refused with :class:`SiteError` rather than guessed.
 """
 
 from __future__ import annotations
@@ -26,18 +36,18 @@ from dataclasses import dataclass, field
 
 from rdflib import URIRef
 
-from cryokg.answer.matching import LabelIndex, is_iri_text, label_index, normalize, safe_iri
+from cryokg.answer.matching import LabelIndex, cached_for_graph, is_iri_text, label_index, normalize, safe_iri
+from cryokg.answer.note_reading import SITE_CLASSES, Lexicon, NoteReading, SiteMention, lexicon, read_note
 from cryokg.answer.store import Engine
 from cryokg.errors import BadInput
 from cryokg.namespaces import CRYO, id_namespace
 
-__all__ = ["DEFAULT_APPROACH", "DEFAULT_TECHNIQUE", "SiteError", "Suggestion", "find_site", "suggest"]
+__all__ = ["DEFAULT_APPROACH", "DEFAULT_TECHNIQUE", "STRUCTURE_TYPES", "SiteError", "Suggestion", "find_site",
+           "source_titles", "suggest"]
 
 DEFAULT_TECHNIQUE = "cryoablation"
 DEFAULT_APPROACH = "percutaneous"
-STRUCTURE_TYPES = (CRYO.Nerve, CRYO.NervePlexus)
-_FILLER = {"of", "the", "in", "at", "on", "a", "an", "to", "and", "left", "right", "bilateral", "lt", "rt",
-           "side", "sided", "my", "patient", "s"}
+STRUCTURE_TYPES = SITE_CLASSES
 
 
 class SiteError(BadInput):
@@ -53,7 +63,16 @@ class SiteError(BadInput):
 
 @dataclass
 class Suggestion:
-    """The answer of :func:`suggest`; :meth:`to_json` gives the documented JSON shape."""
+    """The answer for one site; :meth:`to_json` gives the documented JSON shape.
+
+    Documented keys: site, technique, approach, codes, ambiguous, candidates, explanation, sources. Added for
+    text: ``read`` (the words read for this site, their span, how they were read, corrections, side, regions,
+    levels, and where technique and approach came from: ``text``, ``option`` or ``default``),
+    ``outside_family`` and ``named_codes`` (for a target outside the family: the codes sources name for it
+    with other techniques), ``matches`` (when the words name several sites: each site's own answer),
+    ``source_titles`` (URL -> title), and on the top-level answer ``answers`` (one per site named, the first
+    being this one) and ``unmatched`` (words that look like a site's name but match none).
+    """
 
     site: dict
     technique: dict
@@ -63,85 +82,104 @@ class Suggestion:
     candidates: list[dict] = field(default_factory=list)
     explanation: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    read: dict = field(default_factory=dict)
+    outside_family: bool = False
+    named_codes: list[dict] = field(default_factory=list)
+    matches: list[dict] = field(default_factory=list)
+    source_titles: dict[str, str] = field(default_factory=dict)
+    answers: list[Suggestion] = field(default_factory=list)
+    unmatched: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
+        out = self._fields()
+        if self.answers:
+            out["answers"] = [a._fields() for a in self.answers]
+            out["unmatched"] = self.unmatched
+        return out
+
+    def _fields(self) -> dict:
         return {"site": self.site, "technique": self.technique, "approach": self.approach, "codes": self.codes,
                 "ambiguous": self.ambiguous, "candidates": self.candidates, "explanation": self.explanation,
-                "sources": self.sources}
+                "sources": self.sources, "read": self.read, "outside_family": self.outside_family,
+                "named_codes": self.named_codes, "matches": self.matches, "source_titles": self.source_titles}
+
+
+# --- facts about sites, cached per graph -------------------------------------------------------------------
+
+_SITE_FACTS = """PREFIX cryo: <https://w3id.org/cryokg/def/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?s ?p ?o WHERE {
+  { ?code skos:broader ?family . ?family a cryo:CodeFamily . ?code cryo:method ?o . BIND(?family AS ?s)
+    BIND("family-method" AS ?p) }
+  UNION { ?code skos:broader ?family . ?family a cryo:CodeFamily .
+          ?code cryo:anatomicScope/cryo:scopeStructureType ?o . BIND(?family AS ?s) BIND("family-type" AS ?p) }
+  UNION { ?code skos:broader ?family . ?family a cryo:CodeFamily . ?code skos:notation ?o .
+          BIND(?family AS ?s) BIND("family-code" AS ?p) }
+  UNION { ?s rdfs:subClassOf+ ?o BIND("super" AS ?p) }
+  UNION { ?a cryo:structure ?s BIND(?a AS ?o) BIND("assignment" AS ?p) }
+  UNION { ?s cryo:locatedIn ?o BIND("located" AS ?p) }
+  UNION { ?s a cryo:Source ; dcterms:title ?o BIND("title" AS ?p) }
+}"""
+
+
+@dataclass
+class _Facts:
+    family_methods: set[URIRef] = field(default_factory=set)
+    family_types: set[URIRef] = field(default_factory=set)
+    family_codes: set[str] = field(default_factory=set)
+    supers: dict[URIRef, set[URIRef]] = field(default_factory=dict)
+    assigned: set[URIRef] = field(default_factory=set)
+    located: dict[URIRef, set[URIRef]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+
+
+def _build_facts(engine: Engine) -> _Facts:
+    facts = _Facts()
+    for row in engine.select(_SITE_FACTS):
+        s, p, o = row.get("s"), str(row.get("p")), row.get("o")
+        if p == "title" and s is not None and o is not None:
+            facts.titles[str(s)] = " ".join(str(o).split())
+        elif p == "family-code" and o is not None:
+            facts.family_codes.add(str(o))
+        elif not isinstance(s, URIRef) or not isinstance(o, URIRef):
+            continue
+        elif p == "family-method":
+            facts.family_methods.add(o)
+        elif p == "family-type":
+            facts.family_types.add(o)
+        elif p == "super":
+            facts.supers.setdefault(s, set()).add(o)
+        elif p == "assignment":
+            facts.assigned.add(s)
+        elif p == "located":
+            facts.located.setdefault(s, set()).add(o)
+    return facts
+
+
+def _facts(engine: Engine) -> _Facts:
+    return cached_for_graph(engine, "site-facts", _build_facts)
+
+
+def source_titles(engine: Engine, urls: list[str]) -> dict[str, str]:
+    """The title (``dcterms:title`` of the ``cryo:Source``) of each URL that has one."""
+    titles = _facts(engine).titles
+    return {url: titles[url] for url in urls if url in titles}
 
 
 # --- matching the site ----------------------------------------------------------------------------------
 
-def _phrases(tokens: list[str], table: dict[str, set[URIRef]]) -> list[tuple[int, int, set[URIRef]]]:
-    """Every (start, end, resources) where tokens[start:end] is a label in *table*, longest first."""
-    found = []
-    for start in range(len(tokens)):
-        for end in range(len(tokens), start, -1):
-            key = " ".join(tokens[start:end])
-            if key in table:
-                found.append((start, end, table[key]))
-    return sorted(found, key=lambda f: (-(f[1] - f[0]), f[0]))
-
-
-def _cover_regions(tokens: list[str], regions: dict[str, set[URIRef]]) -> tuple[list[set[URIRef]], list[str]]:
-    """Greedily read region phrases out of *tokens*; return them and the words that are neither region nor filler."""
-    used = [False] * len(tokens)
-    mentioned: list[set[URIRef]] = []
-    for start, end, iris in _phrases(tokens, regions):
-        if not any(used[start:end]):
-            used[start:end] = [True] * (end - start)
-            mentioned.append(iris)
-    rest = [t for t, u in zip(tokens, used, strict=True) if not u and t not in _FILLER]
-    return mentioned, rest
-
-
 def _location(index: LabelIndex, engine: Engine, site: URIRef) -> set[URIRef]:
-    rows = engine.select(f"PREFIX cryo: <{CRYO}> SELECT ?r WHERE {{ {site.n3()} cryo:locatedIn ?r }}")
-    return {row["r"] for row in rows if isinstance(row.get("r"), URIRef)}
+    return set(_facts(engine).located.get(site, set()))
 
 
 def find_site(engine: Engine, text: str) -> URIRef:
-    """The nerve or plexus *text* names; :class:`SiteError` when it names none or contradicts its region."""
-    index = label_index(engine)
-    structures = index.of_type(*STRUCTURE_TYPES)
-    if is_iri_text(text):
-        iri = safe_iri(text)
-        if iri in structures:
-            return iri
-        raise SiteError("unknown_site", f"{text} is not a nerve or plexus of the graph", [])
-    exact = index.find(text, structures)
-    if len(exact) == 1:
-        return next(iter(exact))
-    if len(exact) > 1:
-        labels = sorted(index.label(i) for i in exact)
-        raise SiteError("unknown_site", f"{text!r} names more than one structure: {', '.join(labels)}", labels)
-    tokens = normalize(text).split()
-    region_table = index.keys_for(index.of_type(CRYO.BodyRegion))
-    for start, end, iris in _phrases(tokens, index.keys_for(structures)):
-        if len(iris) != 1:
-            continue
-        site = next(iter(iris))
-        mentioned, rest = _cover_regions(tokens[:start] + tokens[end:], region_table)
-        if rest:
-            break  # other words we cannot place: do not guess
-        located = _location(index, engine, site)
-        for regions in mentioned:
-            if located and not any(index.related_regions(r, at) for r in regions for at in located):
-                said = " / ".join(sorted(index.label(r) for r in regions))
-                where = ", ".join(sorted(index.label(r) for r in located))
-                raise SiteError("contradictory_site",
-                                f"{text!r}: the {index.label(site)} lies in {where}, not in the {said}",
-                                [index.label(site)])
-        return site
-    mentioned, rest = _cover_regions(tokens, region_table)
-    if mentioned and not rest:
-        regions = set().union(*mentioned)
-        inside = {s for s in structures
-                  if any(index.related_regions(r, at) for r in regions for at in _location(index, engine, s))}
-        raise SiteError("unknown_site", f"{text!r} is a body region, not a nerve or plexus: name the nerve",
-                        sorted(index.label(s) for s in inside)[:10])
-    hints = index.did_you_mean(text, structures)
-    raise SiteError("unknown_site", f"no nerve or plexus in the graph is called {text!r}", hints)
+    """The one site *text* names; :class:`SiteError` when it names none, several, or contradicts its region."""
+    answer = suggest(engine, text)
+    if answer.site.get("iri") is None:
+        raise SiteError("ambiguous_site", f"{text!r} names several sites", [m["site"]["label"] for m in answer.matches])
+    return URIRef(answer.site["iri"])
 
 
 def _resolve_kind(index: LabelIndex, text: str, cls: URIRef, what: str) -> URIRef:
@@ -155,7 +193,7 @@ def _resolve_kind(index: LabelIndex, text: str, cls: URIRef, what: str) -> URIRe
     raise SiteError(f"unknown_{what}", f"no {what} in the graph is called {text!r}", hints)
 
 
-# --- the answer -----------------------------------------------------------------------------------------
+# --- the answer for one structure ---------------------------------------------------------------------------
 
 _SITE_QUERY = """PREFIX cryo: <https://w3id.org/cryokg/def/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -214,7 +252,9 @@ def _family_notes(engine: Engine, index: LabelIndex, technique: URIRef,
     the technique's sources."""
     families: dict[URIRef, dict[str, set]] = {}
     for row in engine.select(_FAMILIES):
-        family = families.setdefault(row["family"], {"codes": set(), "methods": set(), "approaches": set()})
+        if not isinstance(row.get("family"), URIRef):
+            continue
+        family = families.setdefault(URIRef(str(row["family"])), {"codes": set(), "methods": set(), "approaches": set()})
         family["codes"].add(str(row["notation"]))
         for var, slot in (("method", "methods"), ("approach", "approaches")):
             if row.get(var) is not None:
@@ -289,7 +329,7 @@ def _from_scopes(engine: Engine, index: LabelIndex, site: URIRef, technique: URI
                  approach: URIRef) -> tuple[list[dict], list[str]]:
     scopes: dict[tuple[URIRef, URIRef], dict] = {}
     for row in engine.select(_fill(_SCOPED_CODES, TECHNIQUE=technique)):
-        key = (row["code"], row["scope"])
+        key = (URIRef(str(row["code"])), URIRef(str(row["scope"])))
         scope = scopes.setdefault(key, {"notation": str(row["notation"]), "regions": set(), "types": set(),
                                         "examples": set(), "approaches": set(), "sources": set(),
                                         "family": row.get("family")})
@@ -319,34 +359,57 @@ def _from_scopes(engine: Engine, index: LabelIndex, site: URIRef, technique: URI
     return fits, notes
 
 
-def suggest(engine: Engine, site_text: str, *, technique: str = DEFAULT_TECHNIQUE,
-            approach: str = DEFAULT_APPROACH) -> Suggestion:
-    """Which code reports treating *site_text* with *technique* by *approach*.
 
-    >>> from cryokg.answer.store import load_store
-    >>> answer = suggest(load_store().engine, "superficial radial nerve")
-    >>> answer.codes
-    ['0440T']
-    """
-    index = label_index(engine)
-    technique_iri = _resolve_kind(index, technique, CRYO.Technique, "technique")
-    approach_iri = _resolve_kind(index, approach, CRYO.Approach, "approach")
-    site = find_site(engine, site_text)
-    facts = engine.select(_fill(_SITE_QUERY, SITE=site))
-    disputed = any(str(r.get("ambiguous", "")).lower() in ("true", "1") for r in facts)
-    site_sources = {str(r["source"]) for r in facts if r.get("source")}
-    answer = Suggestion(site=_ref(index, site), technique=_ref(index, technique_iri),
-                        approach=_ref(index, approach_iri))
+_NAMED_CODES = """PREFIX cryo: <https://w3id.org/cryokg/def/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?technique ?notation ?source WHERE {
+  ?assignment cryo:structure SITE ; cryo:technique ?technique ; cryo:assignedCode ?code .
+  ?code skos:notation ?notation .
+  OPTIONAL { ?assignment dcterms:source ?source }
+}"""
+
+
+def _most_specific(facts: _Facts, types: set[URIRef]) -> set[URIRef]:
+    kinds = {t for t in types if t in SITE_CLASSES or facts.supers.get(t, set()) & set(SITE_CLASSES)}
+    specific = {t for t in kinds if not any(t in facts.supers.get(other, set()) for other in kinds)}
+    return specific - {CRYO.NerveGroup} or specific
+
+
+def _outside_family(facts: _Facts, index: LabelIndex, site: URIRef) -> list[URIRef]:
+    """The kinds that put *site* outside the family (empty when it is of a kind the family's scopes name)."""
+    if not facts.family_types:
+        return []
+    specific = _most_specific(facts, index.types.get(site, set()))
+    return [] if specific & facts.family_types else sorted(specific)
+
+
+def _answer_structure(engine: Engine, index: LabelIndex, site: URIRef, technique: URIRef,
+                      approach: URIRef) -> Suggestion:
+    """Which code reports treating *site* with *technique* by *approach* (module docstring, steps 1-3)."""
+    facts = _facts(engine)
+    rows = engine.select(_fill(_SITE_QUERY, SITE=site))
+    family_technique = technique in facts.family_methods
+    disputed = family_technique and any(str(r.get("ambiguous", "")).lower() in ("true", "1") for r in rows)
+    site_sources = {str(r["source"]) for r in rows if r.get("source")}
+    answer = Suggestion(site=_ref(index, site), technique=_ref(index, technique), approach=_ref(index, approach))
     located = sorted(index.label(r) for r in _location(index, engine, site))
     if located:
         answer.explanation.append(f"The {index.label(site)} lies in: {', '.join(located)}.")
-    rows = engine.select(_fill(_ASSIGNMENTS, SITE=site, TECHNIQUE=technique_iri))
-    candidates, notes = _from_assignments(rows, approach_iri, index)
+    outside = _outside_family(facts, index, site)
+    if outside:
+        answer.outside_family = True
+        kinds = " and ".join(index.label(k) for k in outside)
+        family = ", ".join(sorted(facts.family_codes))
+        answer.explanation.append(f"The {index.label(site)} is a{'n' if kinds[:1] in 'aeiou' else ''} {kinds}: "
+                                  f"not a target of the kind the {family} family is written for.")
+    rows = engine.select(_fill(_ASSIGNMENTS, SITE=site, TECHNIQUE=technique))
+    candidates, notes = _from_assignments(rows, approach, index)
     if not candidates:
-        candidates, more = _from_scopes(engine, index, site, technique_iri, approach_iri)
+        candidates, more = _from_scopes(engine, index, site, technique, approach)
         notes += more
         if candidates:
-            answer.explanation.append(f"No code assignment records {index.label(technique_iri)} of the "
+            answer.explanation.append(f"No code assignment records {index.label(technique)} of the "
                                       f"{index.label(site)}; the code is derived from anatomic scopes.")
     answer.explanation += notes
     # A contested alternative (a non-family code a manufacturer or payer argues for) is shown, with its
@@ -364,11 +427,251 @@ def suggest(engine: Engine, site_text: str, *, technique: str = DEFAULT_TECHNIQU
         answer.explanation.append(f"Disputed: public sources disagree on the code for the {index.label(site)}; "
                                   f"candidates: {', '.join(codes)}. Check the payer's policy before reporting.")
     if not codes:
-        answer.explanation.append(f"No code in the graph reports {index.label(technique_iri)} of the "
-                                  f"{index.label(site)} by the {index.label(approach_iri)} approach.")
-        notes, cited = _family_notes(engine, index, technique_iri, approach_iri)
-        answer.explanation += notes
+        answer.explanation.append(f"No code in the graph reports {index.label(technique)} of the "
+                                  f"{index.label(site)} by the {index.label(approach)} approach.")
+        family_notes, cited = _family_notes(engine, index, technique, approach)
+        answer.explanation += family_notes
         site_sources |= cited
+    if outside:
+        named: dict[URIRef, dict] = {}
+        for row in engine.select(_fill(_NAMED_CODES, SITE=site)):
+            other = row["technique"]
+            if other == technique or not isinstance(other, URIRef):
+                continue
+            entry = named.setdefault(other, {"technique": _ref(index, other), "codes": set(), "sources": set()})
+            entry["codes"].add(str(row["notation"]))
+            if row.get("source"):
+                entry["sources"].add(str(row["source"]))
+        for entry in sorted(named.values(), key=lambda e: e["technique"]["label"]):
+            answer.named_codes.append({**entry, "codes": sorted(entry["codes"]), "sources": sorted(entry["sources"])})
+            site_sources |= entry["sources"]
+        if answer.named_codes:
+            answer.explanation.append("For other techniques, sources name: " + "; ".join(
+                f"{e['technique']['label']} -> {', '.join(e['codes'])}" for e in answer.named_codes) + ".")
+        else:
+            answer.explanation.append("No source in the graph names a code for this target with another technique.")
     answer.sources = sorted(site_sources.union(*(set(c["sources"]) for c in answer.candidates)))
     return answer
 
+
+# --- the answer for one site mention ---------------------------------------------------------------------------
+
+def _members(lex: Lexicon, facts: _Facts, structures: tuple[URIRef, ...]) -> list[URIRef]:
+    """The structures that are answered: a group that is not coded as one target stands for its members."""
+    out: list[URIRef] = []
+    todo = list(structures)
+    seen: set[URIRef] = set()
+    while todo:
+        site = todo.pop(0)
+        if site in seen:
+            continue
+        seen.add(site)
+        if site in lex.groups and site not in facts.assigned:
+            todo.extend(sorted(lex.groups[site]))
+        else:
+            out.append(site)
+    return out
+
+
+def _related(index: LabelIndex, facts: _Facts, site: URIRef, regions: tuple[URIRef, ...]) -> bool:
+    located = facts.located.get(site, set())
+    return not located or any(index.related_regions(r, at) for r in regions for at in located)
+
+
+def _signature(answer: Suggestion) -> tuple:
+    return (tuple(answer.codes), answer.ambiguous, answer.outside_family,
+            tuple(sorted({c["code"] for c in answer.candidates if c["kind"] != "contested alternative"})))
+
+
+def _pick(index: LabelIndex, text: str, override: URIRef | None, stated: tuple[URIRef, ...],
+          default: str, cls: URIRef, what: str) -> tuple[URIRef, str]:
+    """The technique (or approach) for one site: the option, else what the text states, else the default."""
+    if override is not None:
+        return override, "option"
+    if len(stated) == 1:
+        return stated[0], "text"
+    if stated:
+        names = [index.label(t) for t in stated]
+        raise SiteError(f"ambiguous_{what}", f"{text!r} does not say which {what}: it could be "
+                        f"{' or '.join(names)}; give --{what}", names)
+    return _resolve_kind(index, default, cls, what), "default"
+
+
+_HOW = {"label": "a name or synonym", "capitals": "an abbreviation", "coordinated": "an item of a list",
+        "one-word": "the name without 'nerve'", "loose": "words of its name", "procedure": "a procedure's name",
+        "iri": "its IRI"}
+
+
+def _answer_mention(engine: Engine, index: LabelIndex, lex: Lexicon, mention: SiteMention, text: str,
+                    technique: URIRef | None, approach: URIRef | None) -> Suggestion:
+    facts = _facts(engine)
+    words = mention.mention.text
+    technique_iri, technique_from = _pick(index, text, technique, mention.techniques, DEFAULT_TECHNIQUE,
+                                          CRYO.Technique, "technique")
+    approach_iri, approach_from = _pick(index, text, approach, mention.approaches, DEFAULT_APPROACH,
+                                        CRYO.Approach, "approach")
+    structures = _members(lex, facts, mention.structures)
+    if len(structures) > 1 and mention.regions:
+        narrowed = [s for s in structures if _related(index, facts, s, mention.regions)]
+        structures = narrowed or structures
+    if len(structures) == 1:
+        answer = _answer_structure(engine, index, structures[0], technique_iri, approach_iri)
+    else:
+        answer = _answer_several(engine, index, mention, structures, technique_iri, approach_iri)
+    read = mention.to_json(lex)
+    read["technique_from"], read["approach_from"] = technique_from, approach_from
+    answer.read = read
+    lines = []
+    label = answer.site.get("label") or words
+    if normalize(words) != normalize(label) or mention.mention.corrections or mention.mention.how != "label":
+        fixes = "".join(f"; {c.typed!r} read as {c.read!r}" for c in mention.mention.corrections)
+        lines.append(f"Read {words!r} as {label if answer.site.get('iri') else 'several sites'} "
+                     f"({_HOW.get(mention.mention.how, mention.mention.how)}{fixes}).")
+    if technique_from == "text":
+        said = ", ".join(repr(m.text) for m in mention.technique_mentions)
+        lines.append(f"Technique read from the text ({said}): {index.label(technique_iri)}.")
+    elif technique_from == "default":
+        lines.append(f"The text names no technique: {index.label(technique_iri)} is assumed.")
+    if approach_from == "text":
+        said = ", ".join(repr(m.text) for m in mention.approach_mentions)
+        lines.append(f"Approach read from the text ({said}): {index.label(approach_iri)}.")
+    if mention.laterality or mention.levels:
+        said = ", ".join(x for x in (mention.laterality, " ".join(mention.levels)) if x)
+        lines.append(f"Also read: {said}.")
+    answer.explanation = lines + answer.explanation
+    answer.source_titles = source_titles(engine, answer.sources)
+    return answer
+
+
+def _answer_several(engine: Engine, index: LabelIndex, mention: SiteMention, structures: list[URIRef],
+                    technique: URIRef, approach: URIRef) -> Suggestion:
+    """Words that name several sites: one shared answer, or flagged ambiguous with each site's answer."""
+    each = [_answer_structure(engine, index, s, technique, approach) for s in structures]
+    words = mention.mention.text
+    site = _ref(index, mention.group) if mention.group else {"iri": None, "label": words}
+    answer = Suggestion(site=site, technique=_ref(index, technique), approach=_ref(index, approach))
+    answer.matches = [{"site": a.site, "codes": a.codes, "ambiguous": a.ambiguous,
+                       "outside_family": a.outside_family, "candidates": a.candidates,
+                       "named_codes": a.named_codes, "sources": a.sources} for a in each]
+    names = ", ".join(a.site["label"] for a in each)
+    what = f"the {index.label(mention.group)} group" if mention.group else repr(words)
+    if len({_signature(a) for a in each}) == 1:
+        first = each[0]
+        answer.codes, answer.ambiguous, answer.outside_family = list(first.codes), first.ambiguous, first.outside_family
+        seen: set[tuple[str, str]] = set()
+        for a in each:
+            for c in a.candidates:
+                if (c["code"], c["reason"]) not in seen:
+                    seen.add((c["code"], c["reason"]))
+                    answer.candidates.append(c)
+        named: dict[str, dict] = {}
+        for a in each:
+            for n in a.named_codes:
+                entry = named.setdefault(n["technique"]["iri"], {"technique": n["technique"], "codes": set(),
+                                                                 "sources": set()})
+                entry["codes"] |= set(n["codes"])
+                entry["sources"] |= set(n["sources"])
+        answer.named_codes = [{**e, "codes": sorted(e["codes"]), "sources": sorted(e["sources"])}
+                              for e in named.values()]
+        answer.explanation.append(f"{what[0].upper() + what[1:]} names {len(each)} sites that share one answer: "
+                                  f"{names}.")
+        for a in each:
+            answer.explanation += [f"{a.site['label']}: {line}" for line in a.explanation]
+    else:
+        answer.ambiguous = True
+        listed = "; ".join(f"{a.site['label']} -> {', '.join(a.codes) or 'no code'}"
+                           + (" (disputed)" if a.ambiguous else "") for a in each)
+        answer.explanation.append(f"Ambiguous: {what} names {len(each)} sites whose answers differ ({listed}). "
+                                  f"No code is picked: name the site treated.")
+    answer.sources = sorted(set().union(*(set(a.sources) for a in each)))
+    return answer
+
+
+# --- the answer for a text --------------------------------------------------------------------------------------
+
+def _contradictions(index: LabelIndex, facts: _Facts, reading: NoteReading, text: str) -> None:
+    """Refuse a site named with a body region it does not lie in (unless another site of the sentence does)."""
+    for mention in reading.sites:
+        if len(mention.structures) != 1 or not mention.regions:
+            continue
+        site = mention.structures[0]
+        located = facts.located.get(site, set())
+        for region in mention.regions:
+            if not located or any(index.related_regions(region, at) for at in located):
+                continue
+            others = [o for o in reading.sites if o is not mention and o.mention.sentence == mention.mention.sentence]
+            if any(_related(index, facts, s, (region,)) for o in others for s in o.structures):
+                continue
+            where = ", ".join(sorted(index.label(r) for r in located))
+            raise SiteError("contradictory_site",
+                            f"{text!r}: the {index.label(site)} lies in {where}, not in the {index.label(region)}",
+                            [index.label(site)])
+
+
+def _no_site(engine: Engine, index: LabelIndex, lex: Lexicon, reading: NoteReading, text: str) -> SiteError:
+    structures = index.of_type(*SITE_CLASSES)
+    regions = [m for m in reading.mentions if m.kind == "region"]
+    if reading.unmatched:
+        words = reading.unmatched[0].text
+        return SiteError("unknown_site", f"no nerve, plexus or ganglion in the graph is called {words!r}",
+                         index.did_you_mean(words, structures))
+    if regions and not reading.sites:
+        inside = {s for s in structures for r in regions for region in r.resources
+                  if _related(index, _facts(engine), s, (region,)) and _facts(engine).located.get(s)}
+        return SiteError("unknown_site", f"{text!r} is a body region, not a nerve or plexus: name the nerve",
+                         sorted(index.label(s) for s in inside)[:10])
+    return SiteError("unknown_site", f"no nerve, plexus or ganglion in the graph is called {text!r}",
+                     index.did_you_mean(text, structures))
+
+
+def suggest(engine: Engine, site_text: str, *, technique: str | None = None,
+            approach: str | None = None) -> Suggestion:
+    """Which code reports treating each site *site_text* names (a name or a sentence of a note).
+
+    *technique* and *approach*, when given, override what the text says; when neither is given nor read,
+    cryoablation by the percutaneous approach is assumed. The first site's answer is returned, with every
+    site's answer in ``answers``.
+
+    >>> from cryokg.answer.store import load_store
+    >>> answer = suggest(load_store().engine, "superficial radial nerve")
+    >>> answer.codes
+    ['0440T']
+    >>> [a.codes for a in suggest(load_store().engine, "RFA of the ulnar and median nerves").answers]
+    [['64640'], ['64640']]
+    """
+    index = label_index(engine)
+    lex = lexicon(engine)
+    technique_iri = _resolve_kind(index, technique, CRYO.Technique, "technique") if technique else None
+    approach_iri = _resolve_kind(index, approach, CRYO.Approach, "approach") if approach else None
+    text = site_text.strip()
+    if not text:
+        raise SiteError("unknown_site", "no site was given", [])
+    if is_iri_text(text):
+        iri = safe_iri(text)
+        if iri not in index.of_type(*SITE_CLASSES):
+            raise SiteError("unknown_site", f"{text} is not a nerve, plexus or ganglion of the graph", [])
+        from cryokg.answer.note_reading import Mention
+
+        reading = NoteReading(text=text, sites=[SiteMention(Mention("site", 0, len(text), text, (iri,), "iri"),
+                                                            (iri,), iri if iri in lex.groups else None)])
+    else:
+        reading = read_note(engine, text)
+    if not reading.sites:
+        raise _no_site(engine, index, lex, reading, text)
+    _contradictions(index, _facts(engine), reading, text)
+    answers: list[Suggestion] = []
+    seen: set[tuple] = set()
+    for mention in reading.sites:
+        answer = _answer_mention(engine, index, lex, mention, text, technique_iri, approach_iri)
+        key = (tuple(mention.structures), answer.technique["iri"], answer.approach["iri"])
+        if key not in seen:
+            seen.add(key)
+            answers.append(answer)
+    top = answers[0]
+    top.answers = answers
+    top.unmatched = [{"text": m.text, "span": [m.start, m.end],
+                      "did_you_mean": index.did_you_mean(m.text, index.of_type(*SITE_CLASSES))}
+                     for m in reading.unmatched]
+    if top.unmatched:
+        top.explanation.append("Not understood: " + ", ".join(repr(u["text"]) for u in top.unmatched) + ".")
+    return top

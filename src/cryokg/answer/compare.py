@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from rdflib import Literal, URIRef
 from rdflib.namespace import SKOS
 
+from cryokg.answer.describe import PLAIN_NAMES, GraphNotes, graph_notes
 from cryokg.answer.matching import LabelIndex, label_index, resolve_resource
 from cryokg.answer.store import Engine
 from cryokg.errors import BadInput
@@ -56,11 +57,22 @@ def resolve_code(engine: Engine, text: str) -> URIRef:
     return resolve_resource(engine, text, among=index.of_type(CRYO.ProcedureCode), what="procedure code")
 
 
-def _show(index: LabelIndex, value: object) -> dict:
+def _show(index: LabelIndex, value: object, notes: GraphNotes) -> dict:
     if isinstance(value, URIRef):
-        return {"iri": str(value), "label": index.label(value)}
+        shown: dict = {"iri": str(value), "label": index.label(value)}
+        if value in notes.notations:
+            shown["notation"] = notes.notations[value]
+        if value in notes.step_order:
+            shown["order"] = notes.step_order[value]
+        return shown
     return {"value": str(value), **({"datatype": str(value.datatype)} if isinstance(value, Literal)
                                     and value.datatype else {})}
+
+
+def _ordered(index: LabelIndex, values: set, notes: GraphNotes) -> list[dict]:
+    """Values in reading order: steps by cryo:stepOrder, the rest by label."""
+    shown = [_show(index, v, notes) for v in values]
+    return sorted(shown, key=lambda v: (v.get("order", 1 << 30), v.get("label") or v.get("value", "")))
 
 
 @dataclass
@@ -70,11 +82,17 @@ class Comparison:
     codes: list[dict]
     shared: list[dict] = field(default_factory=list)
     differing: list[dict] = field(default_factory=list)
+    """Attributes recorded for both codes, with different values."""
+    not_recorded: list[dict] = field(default_factory=list)
+    """Attributes recorded for one code only: the graph says nothing of the other (which is not "differs")."""
     not_attributes: list[str] = field(default_factory=list)
+    not_attribute_names: list[str] = field(default_factory=list)
+    source_titles: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"codes": self.codes, "shared": self.shared, "differing": self.differing,
-                "not_attributes": self.not_attributes}
+                "not_recorded": self.not_recorded, "not_attributes": self.not_attributes,
+                "not_attribute_names": self.not_attribute_names, "source_titles": self.source_titles}
 
 
 def compare_codes(engine: Engine, first: str, second: str) -> Comparison:
@@ -86,6 +104,7 @@ def compare_codes(engine: Engine, first: str, second: str) -> Comparison:
     ['anatomic scope']
     """
     index = label_index(engine)
+    notes = graph_notes(engine)
     iris = [resolve_code(engine, first), resolve_code(engine, second)]
     if iris[0] == iris[1]:
         raise BadInput("give two different codes to compare")
@@ -100,7 +119,7 @@ def compare_codes(engine: Engine, first: str, second: str) -> Comparison:
         cited: set[str] = set()
         for row in engine.select(_STATEMENTS.replace("CODE", iri.n3())):
             target = mine if row["property"] in attributes else rest
-            target.setdefault(row["property"], set()).add(row["value"])
+            target.setdefault(URIRef(str(row["property"])), set()).add(row["value"])
             if row.get("source"):
                 cited.add(str(row["source"]))
         values.append(mine)
@@ -115,10 +134,18 @@ def compare_codes(engine: Engine, first: str, second: str) -> Comparison:
         a, b = values[0].get(prop, set()), values[1].get(prop, set())
         entry = {"attribute": curie(str(prop)), "label": attributes[prop], "sources": by_code}
         if a == b:
-            result.shared.append({**entry, "values": [_show(index, v) for v in sorted(a)]})
+            result.shared.append({**entry, "values": _ordered(index, a, notes)})
+            continue
+        shown = {n: _ordered(index, vs, notes) for n, vs in zip(notations, (a, b), strict=True)}
+        if a and b:
+            result.differing.append({**entry, "values": shown})
         else:
-            result.differing.append({**entry, "values": {
-                n: [_show(index, v) for v in sorted(vs)] for n, vs in zip(notations, (a, b), strict=True)}})
-    result.not_attributes = sorted(curie(str(p)) for p in other_props[0] | other_props[1]
-                                   if others[0].get(p) != others[1].get(p))
+            result.not_recorded.append({**entry, "values": shown,
+                                        "missing": [n for n, vs in zip(notations, (a, b), strict=True) if not vs]})
+    others_differ = sorted((p for p in other_props[0] | other_props[1] if others[0].get(p) != others[1].get(p)),
+                           key=lambda p: curie(str(p)))
+    result.not_attributes = [curie(str(p)) for p in others_differ]
+    result.not_attribute_names = [index.pref.get(p) or PLAIN_NAMES.get(p) or curie(str(p)) for p in others_differ]
+    result.source_titles = {u: notes.titles[u] for code in result.codes for u in code["sources"]
+                            if u in notes.titles}
     return result

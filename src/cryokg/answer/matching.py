@@ -3,18 +3,18 @@
 Every label (skos:prefLabel, skos:altLabel, rdfs:label) and notation is normalised the same way - case folded,
 apostrophes dropped, any other punctuation turned into a space - and kept in a :class:`LabelIndex`, built
 once per engine with two SPARQL queries and cached. Lookups are exact on the normalised text; suggestions for
-near misses come from :mod:`difflib` over the same keys. The index also keeps the body-region hierarchy
+near misses are ranked by rapidfuzz over the same keys. The index also keeps the body-region hierarchy
 (cryo:regionPartOf) that :mod:`cryokg.answer.code_selection` needs to spot contradictory input.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from rdflib import Literal, URIRef
 
@@ -24,6 +24,7 @@ from cryokg.namespaces import CRYO, PREFIXES
 
 __all__ = [
     "LabelIndex",
+    "cached_for_graph",
     "is_iri_text",
     "label_index",
     "normalize",
@@ -107,11 +108,15 @@ class LabelIndex:
         return table
 
     def did_you_mean(self, text: str, among: set[URIRef], *, limit: int = 5) -> list[str]:
-        """Preferred labels of the resources whose labels come closest to *text* (difflib ratio)."""
+        """Preferred labels of the resources whose labels come closest to *text* (rapidfuzz's WRatio, which
+        weighs whole-word overlap as well as spelling, so "genicular nerve" is nearer the genicular nerves
+        than the ulnar nerve)."""
+        from rapidfuzz import fuzz, process
+
         table = self.keys_for(among)
-        close = difflib.get_close_matches(normalize(text), list(table), n=limit * 3, cutoff=0.6)
+        close = process.extract(normalize(text), list(table), scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=60)
         labels: list[str] = []
-        for key in close:
+        for key, _score, _ in close:
             for iri in sorted(table[key]):
                 label = self.label(iri)
                 if label not in labels:
@@ -148,31 +153,49 @@ SELECT ?s ?type ?parent WHERE {
   { ?s a ?type } UNION { ?s cryo:regionPartOf ?parent }
 }"""
 
-_CACHE: OrderedDict[int, tuple[object, LabelIndex]] = OrderedDict()
-_CACHE_SIZE = 8
+_CACHE: OrderedDict[tuple[int, str], tuple[object, object]] = OrderedDict()
+_CACHE_SIZE = 16
 
 
 def _language_ok(label: object) -> bool:
     return isinstance(label, Literal) and (not label.language or label.language.lower().startswith("en"))
 
 
-def label_index(engine: Engine, *, refresh: bool = False) -> LabelIndex:
-    """The label index of the graph behind *engine*, built on first use and then cached.
+T = TypeVar("T")
+
+
+def cached_for_graph(engine: Engine, name: str, build: Callable[[Engine], T], *, refresh: bool = False) -> T:
+    """What *build* makes of the graph behind *engine*, made on first use and then cached under *name*.
 
     The cache is keyed by what the engine reads (for the embedded store: the pyoxigraph store itself), so a
-    server that wraps one store in a new engine per request still builds the index once. The graph is
-    assumed not to change while cached (readers serve a release); pass ``refresh=True`` after a change.
-    The last :data:`_CACHE_SIZE` graphs are kept (with a reference, so an id is never reused while cached).
+    server that wraps one store in a new engine per request still builds once. The graph is assumed not to
+    change while cached (readers serve a release); pass ``refresh=True`` after a change. The last
+    :data:`_CACHE_SIZE` graphs are kept (with a reference, so an id is never reused while cached).
     """
     graph: object = engine
     for attribute in ("store", "dataset"):  # no truth test: an empty store would be falsy, and len() is slow
         if getattr(engine, attribute, None) is not None:
             graph = getattr(engine, attribute)
             break
-    cached = _CACHE.get(id(graph))
+    key = (id(graph), name)
+    cached = _CACHE.get(key)
     if not refresh and cached is not None and cached[0] is graph:
-        _CACHE.move_to_end(id(graph))
-        return cached[1]
+        _CACHE.move_to_end(key)
+        return cast(T, cached[1])
+    value = build(engine)
+    _CACHE[key] = (graph, value)
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return value
+
+
+def label_index(engine: Engine, *, refresh: bool = False) -> LabelIndex:
+    """The label index of the graph behind *engine*, built on first use and then cached
+    (:func:`cached_for_graph`)."""
+    return cached_for_graph(engine, "labels", _build_label_index, refresh=refresh)
+
+
+def _build_label_index(engine: Engine) -> LabelIndex:
     index = LabelIndex()
     for row in engine.select(_LABELS_QUERY):
         subject, label = row.get("s"), row.get("label")
@@ -189,13 +212,11 @@ def label_index(engine: Engine, *, refresh: bool = False) -> LabelIndex:
         subject = row.get("s")
         if not isinstance(subject, URIRef):
             continue
-        if isinstance(row.get("type"), URIRef):
-            index.types[subject].add(row["type"])
-        if isinstance(row.get("parent"), URIRef):
-            index.region_parents[subject].add(row["parent"])
-    _CACHE[id(graph)] = (graph, index)
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+        kind, parent = row.get("type"), row.get("parent")
+        if isinstance(kind, URIRef):
+            index.types[subject].add(kind)
+        if isinstance(parent, URIRef):
+            index.region_parents[subject].add(parent)
     return index
 
 

@@ -2,9 +2,9 @@
 
 Readers (``cryokg query``, ``suggest``, ``compare``, ``describe``, the web server) run SPARQL through an
 :class:`Engine`: :class:`OxigraphEngine` (the fast embedded store), :class:`RdflibEngine` (the reference
-engine, for parity tests and benchmarks) or :class:`EndpointEngine` (any SPARQL 1.1 endpoint, over the W3C
-SPARQL 1.1 Protocol). All three return the same :class:`QueryResult` of rdflib terms, so callers and
-formatters do not care which engine answered.
+engine, for parity tests and benchmarks) or :class:`cryokg.publish.sparql_client.EndpointEngine` (any SPARQL 1.1
+endpoint, over the W3C SPARQL 1.1 Protocol, through the project's one HTTP client). All three return the same
+:class:`QueryResult` of rdflib terms, so callers and formatters do not care which engine answered.
 
 What the store holds (see :func:`load_store`):
 
@@ -19,8 +19,8 @@ What the store holds (see :func:`load_store`):
 from __future__ import annotations
 
 import contextlib
-import json
 import re
+import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,23 +33,23 @@ from pathlib import Path
 from typing import Literal as KindLiteral
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from cryokg.errors import BadInput
 from cryokg.namespaces import DEFAULT_BASE
-from cryokg.rdf.parsing import MAX_BYTES, oxigraph_term, parse_rdf, rdflib_term
+from cryokg.rdf.parsing import oxigraph_term, rdflib_term
 from cryokg.sources.load import DEFAULT_SOURCES, find_data_files
 
 __all__ = [
-    "EndpointEngine",
     "Engine",
     "LoadedStore",
     "OxigraphEngine",
     "QueryResult",
     "QuerySyntaxError",
     "RdflibEngine",
+    "check_syntax",
     "load_store",
     "normalize_term",
     "open_engine",
@@ -158,6 +158,25 @@ class OxigraphEngine(Engine):
         return QueryResult("select", variables=variables, rows=rows)
 
 
+def check_syntax(sparql: str) -> None:
+    """Parse *sparql* with pyoxigraph (raising :class:`QuerySyntaxError`) by running it on an empty store, in a
+    thread without network access: even on an empty store, pyoxigraph evaluates ``SERVICE`` by connecting.
+    For a query another engine will run (a remote endpoint), so its syntax errors read the same as ours.
+    Skipped where the kernel filter is not available (the other engine then reports syntax errors itself)."""
+    from cryokg.sandbox import SandboxUnavailable, call_without_network
+
+    def check() -> None:
+        try:
+            OxigraphEngine(ox.Store())._query(sparql)
+        except OSError as exc:  # SERVICE refused by the filter: the text parsed, all this checks
+            # The traceback's frames hold pyoxigraph objects that must be freed on this thread, not later by
+            # the collector on another (pyoxigraph's results are bound to the thread that made them).
+            traceback.clear_frames(exc.__traceback__)
+
+    with contextlib.suppress(SandboxUnavailable):
+        call_without_network(check)
+
+
 # --- rdflib -----------------------------------------------------------------------------------------------
 
 class RdflibEngine(Engine):
@@ -187,81 +206,6 @@ class RdflibEngine(Engine):
         variables = [str(v) for v in result.vars or []]
         return QueryResult("select", variables=variables,
                            rows=[tuple(normalize_term(t) for t in row) for row in rows])
-
-
-# --- remote endpoint (W3C SPARQL 1.1 Protocol) --------------------------------------------------------------
-
-def _from_json_term(value: dict[str, str]) -> Term:
-    kind = value["type"]
-    if kind == "uri":
-        return URIRef(value["value"])
-    if kind == "bnode":
-        return BNode(value["value"])
-    if "xml:lang" in value:
-        return Literal(value["value"], lang=value["xml:lang"])
-    datatype = value.get("datatype")
-    return normalize_term(Literal(value["value"], datatype=URIRef(datatype) if datatype else None))
-
-
-def _local_syntax_check(sparql: str) -> None:
-    """Parse *sparql* with pyoxigraph (raising :class:`QuerySyntaxError`) by running it on an empty store, in
-    a thread without network access: even on an empty store, pyoxigraph evaluates ``SERVICE`` by connecting,
-    and here that is the remote endpoint's job. Skipped where the kernel filter is not available (the
-    endpoint then reports syntax errors itself)."""
-    from cryokg.sandbox import SandboxUnavailable, call_without_network
-
-    def check() -> None:
-        with contextlib.suppress(OSError):  # SERVICE refused by the filter: the text parsed, all this checks
-            OxigraphEngine(ox.Store())._query(sparql)
-
-    with contextlib.suppress(SandboxUnavailable):
-        call_without_network(check)
-
-
-class EndpointEngine(Engine):
-    """Any SPARQL 1.1 endpoint: the query is sent by HTTP POST (``application/x-www-form-urlencoded``).
-
-    The query is first parsed locally (pyoxigraph), so a malformed query gets the same line-and-column
-    message as on the embedded store instead of whatever the server says.
-    """
-
-    name = "endpoint"
-    ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8"
-
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise BadInput(f"--endpoint must be an http(s) URL, got {url!r}")
-        self.url, self.timeout = url, timeout
-
-    def query(self, sparql: str) -> QueryResult:
-        _local_syntax_check(sparql)
-        data = urllib.parse.urlencode({"query": sparql}).encode("utf-8")
-        request = urllib.request.Request(self.url, data=data, method="POST", headers={
-            "Accept": self.ACCEPT, "Content-Type": "application/x-www-form-urlencoded"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body = response.read(MAX_BYTES + 1)  # an endpoint's answer is untrusted: bounded, see parsing.py
-                media_type = response.headers.get_content_type()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace").strip()[:500]
-            raise BadInput(f"{self.url} answered HTTP {exc.code}: {detail or exc.reason}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise BadInput(f"cannot reach {self.url}: {getattr(exc, 'reason', exc)}") from None
-        if len(body) > MAX_BYTES:
-            raise BadInput(f"{self.url} answered more than {MAX_BYTES} bytes")
-        if media_type in ("application/sparql-results+json", "application/json"):
-            try:
-                payload = json.loads(body)
-                if "boolean" in payload:
-                    return QueryResult("ask", boolean=bool(payload["boolean"]))
-                variables = list(payload["head"].get("vars", []))
-                rows = [tuple(_from_json_term(b[v]) if v in b else None for v in variables)
-                        for b in payload["results"]["bindings"]]
-            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-                raise BadInput(f"{self.url} sent unreadable SPARQL JSON results: {exc!r:.200}") from None
-            return QueryResult("select", variables=variables, rows=rows)
-        fmt = "ntriples" if media_type == "application/n-triples" else "turtle"
-        return QueryResult("graph", triples=list(parse_rdf(body, fmt=fmt, name=self.url)))
 
 
 # --- loading ----------------------------------------------------------------------------------------------
@@ -347,9 +291,6 @@ def to_rdflib_dataset(store: ox.Store) -> Dataset:
     return dataset
 
 
-def open_engine(*, endpoint: str | None = None, release: Path = Path("build"),
-                sources: Path | None = DEFAULT_SOURCES) -> Engine:
-    """The engine a command uses: the endpoint when one is given, else the embedded store."""
-    if endpoint:
-        return EndpointEngine(endpoint)
+def open_engine(*, release: Path = Path("build"), sources: Path | None = DEFAULT_SOURCES) -> Engine:
+    """The embedded store's engine (a remote endpoint is :class:`cryokg.publish.sparql_client.EndpointEngine`)."""
     return load_store(release=release, sources=sources).engine

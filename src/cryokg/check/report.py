@@ -12,18 +12,40 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import TextIO
+from typing import TextIO, TypedDict
 
-from cryokg.check.validation import SHAPES_NAMESPACE, ValidationOutcome
+from cryokg.check.validation import SHAPES_NAMESPACE, ValidationOutcome, ValidationResult
 from cryokg.namespaces import curie, prefixes_for
 
-__all__ = ["FORMATS", "print_validation", "report_json", "report_turtle", "write_report"]
+__all__ = ["FORMATS", "ReportJson", "ResultJson", "print_validation", "report_json", "report_turtle", "write_report"]
 
 FORMATS = ("text", "json", "turtle")
 _PREFIXES = {**prefixes_for(), "cryosh": SHAPES_NAMESPACE}
 
 
-def _short(iri: str | None) -> str | None:
+class ResultJson(TypedDict):
+    """One result of :func:`report_json`."""
+
+    focusNode: str
+    resultPath: str | None
+    resultSeverity: str
+    sourceConstraintComponent: str
+    sourceShape: str | None
+    value: str | None
+    resultMessage: str
+    origin: str | None
+
+
+class ReportJson(TypedDict):
+    """What :func:`report_json` returns (``--format json``)."""
+
+    conforms: bool
+    counts: dict[str, int]
+    shapesFiles: list[str]
+    results: list[ResultJson]
+
+
+def _short(iri: str) -> str:
     return curie(iri, _PREFIXES) if iri else iri
 
 
@@ -32,7 +54,7 @@ def print_validation(outcome: ValidationOutcome, stream: TextIO, *,
     """Print every result, grouped by focus node; *origins* (default: the outcome's own) maps a focus IRI to
     ``file:line``."""
     origins = outcome.origins if origins is None else origins
-    grouped: dict[str, list] = defaultdict(list)
+    grouped: dict[str, list[ValidationResult]] = defaultdict(list)
     for result in outcome.results:
         grouped[result.focus].append(result)
     for focus in sorted(grouped):
@@ -45,7 +67,7 @@ def print_validation(outcome: ValidationOutcome, stream: TextIO, *,
     print(outcome.summary(), file=stream)
 
 
-def report_json(outcome: ValidationOutcome, *, origins: Mapping[str, str | None] | None = None) -> dict:
+def report_json(outcome: ValidationOutcome, *, origins: Mapping[str, str | None] | None = None) -> ReportJson:
     """The report as a JSON-ready dict; keys follow the SHACL vocabulary."""
     origins = outcome.origins if origins is None else origins
     return {

@@ -12,9 +12,10 @@ are part of the data graph, which is all ``sh:targetClass`` and ``sh:class`` nee
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
@@ -26,6 +27,9 @@ from cryokg.gcpause import collector_paused
 from cryokg.namespaces import prefixes_for
 from cryokg.rdf.parsing import parse_rdf, read_limited
 from cryokg.sources.load import DEFAULT_SOURCES, SourceSet, find_data_files, find_shape_files, load_files
+
+if TYPE_CHECKING:
+    from cryokg.check.shacl import RawResult
 
 __all__ = [
     "ENGINES",
@@ -241,6 +245,30 @@ def validate_graph(data: Graph, shapes: Graph, *, shapes_files: list[Path] | Non
     """
     if engine not in ENGINES:
         raise BadInput(f"unknown SHACL engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    return _off_the_network(_validate, data, shapes, shapes_files, inplace, engine, store)
+
+
+def _off_the_network(function: Callable[..., ValidationOutcome], *args: object) -> ValidationOutcome:
+    """Run a validation where no socket can be opened (:mod:`cryokg.sandbox`).
+
+    Shapes may come from anyone (``cryokg validate --shapes``), and both engines evaluate SHACL-SPARQL with a
+    SPARQL engine that would follow ``SERVICE`` (pyoxigraph, rdflib). Such queries are refused when the shapes
+    are compiled (SHACL 5.3.1.1); this is the layer below that check. Where the kernel filter cannot be loaded
+    (not Linux, no libseccomp) the refusal at compile time is the only barrier.
+    """
+    from cryokg.sandbox import SandboxUnavailable, call_without_network
+
+    try:
+        return call_without_network(function, *args)
+    except SandboxUnavailable:
+        return function(*args)
+    except PermissionError as exc:  # the filter refused a socket: a query tried to reach another host
+        raise BadInput(f"a SHACL-SPARQL query tried to open a network connection, which validation never does "
+                       f"(refused: {exc})") from None
+
+
+def _validate(data: Graph, shapes: Graph, shapes_files: list[Path] | None, inplace: bool,
+              engine: str, store: ox.Store | None = None) -> ValidationOutcome:
     if engine != "pyshacl":
         from cryokg.check.shacl import Engine, IllFormed, Unsupported, compile_shapes
 
@@ -294,8 +322,8 @@ def _validate_with_pyshacl(data: Graph, shapes: Graph, *, shapes_files: list[Pat
     return _outcome(results, report, shapes_files)
 
 
-def _from_engine(raw: list, shapes: Graph) -> list[ValidationResult]:
-    named: dict = {}
+def _from_engine(raw: list[RawResult], shapes: Graph) -> list[ValidationResult]:
+    named: dict[Node, str | None] = {}
     results = []
     for r in raw:
         shape = r.shape.node
@@ -313,7 +341,7 @@ def _from_engine(raw: list, shapes: Graph) -> list[ValidationResult]:
     return results
 
 
-def _engine_report(raw: list, shapes: Graph) -> Graph:
+def _engine_report(raw: list[RawResult], shapes: Graph) -> Graph:
     from cryokg.check.shacl import report_graph
 
     return report_graph(raw, shapes)
@@ -329,13 +357,14 @@ def _outcome(results: list[ValidationResult], report: Graph,
     return ValidationOutcome(results=results, report=report, shapes_files=list(shapes_files or []))
 
 
-class _HasSources(Protocol):
+class _Release(Protocol):
     """What :func:`validate_release` reads of a release (:class:`cryokg.release.model.Release`, a later stage)."""
 
-    sources: SourceSet
+    @property
+    def sources(self) -> SourceSet: ...
 
 
-def validate_release(release: _HasSources, *, sources_dir: Path = DEFAULT_SOURCES) -> ValidationOutcome:
+def validate_release(release: _Release, *, sources_dir: Path = DEFAULT_SOURCES) -> ValidationOutcome:
     """Validate a release's asserted graph against the shapes of its sources folder.
 
     The graph validated is the one the sources state, before ``--base-iri`` moves it: the shapes name our

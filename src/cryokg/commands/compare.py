@@ -11,7 +11,7 @@ import argparse
 import json
 
 from cryokg.answer.compare import compare_codes
-from cryokg.commands._common import add_store_arguments, engine_from
+from cryokg.commands._common import add_store_arguments, engine_from, print_sources, table, wrap
 
 HELP = "compare two codes attribute by attribute"
 
@@ -23,7 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _values(values: list[dict]) -> str:
-    return ", ".join(v.get("label") or v.get("value", "") for v in values) or "-"
+    from cryokg.commands.describe import show
+
+    shown = [show({"curie": "", **v}) if "iri" in v and not v.get("notation") and "order" not in v
+             else show(v) for v in values]
+    return ", ".join(x.removesuffix(" ()") for x in shown) or "not recorded"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,25 +37,21 @@ def run(args: argparse.Namespace) -> int:
         return 0
     a, b = (c["code"] for c in result["codes"])
     for code in result["codes"]:
-        print(f"{code['code']}: {code['label']}")
+        print(wrap(code["label"], indent=f"{code['code']}: "))
     sources = sorted({s for code in result["codes"] for s in code["sources"]})
     number = {url: i for i, url in enumerate(sources, start=1)}
     cites = {c["code"]: " ".join(f"[{number[s]}]" for s in c["sources"]) for c in result["codes"]}
     rows = [(d["label"], _values(d["values"][a]), _values(d["values"][b]), "differs") for d in result["differing"]]
+    rows += [(d["label"], _values(d["values"][a]), _values(d["values"][b]),
+              f"not recorded for {' and '.join(d['missing'])}") for d in result["not_recorded"]]
     rows += [(d["label"], _values(d["values"]), _values(d["values"]), "shared") for d in result["shared"]]
-    header = ("attribute", a, b, "")
-    widths = [min(45, max(len(r[i]) for r in [header, *rows])) for i in range(4)]
     print()
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        cells = [c if len(c) <= w else c[:w - 1] + "…" for c, w in zip(row, widths, strict=True)]
-        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
-    print(f"\n{len(result['differing'])} attribute(s) differ, {len(result['shared'])} shared.")
-    if result["not_attributes"]:
-        print(f"Also different, not attributes: {', '.join(result['not_attributes'])}.")
+    for line in table(("attribute", a, b, ""), rows):
+        print(line)
+    print(f"\n{len(result['differing'])} attribute(s) differ, {len(result['not_recorded'])} recorded for one code "
+          f"only, {len(result['shared'])} shared.")
+    if result["not_attribute_names"]:
+        print(wrap(f"Also different, not attributes: {', '.join(result['not_attribute_names'])}.", indent=""))
     print(f"\nstatements on {a} cite {cites[a]}; on {b} cite {cites[b]}")
-    print("sources:")
-    for url, i in number.items():
-        print(f"  [{i}] {url}")
+    print_sources(sources, result.get("source_titles", {}))
     return 0

@@ -1,5 +1,5 @@
-"""Describe one resource: its types, what it says (outgoing) and what points at it (incoming), with labels;
-its sources; and its mappings to external identifiers.
+"""Describe one resource: its types, what it says and what refers to it, with labels; its sources, by title;
+and its mappings to external identifiers. Procedure steps come in their order, codes with their numbers.
 """
 
 from __future__ import annotations
@@ -7,8 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from cryokg.answer.result_formats import CELL_WIDTH
-from cryokg.commands._common import add_store_arguments, engine_from
+from cryokg.commands._common import add_store_arguments, engine_from, print_sources, table, wrap
 
 HELP = "everything the graph says about one resource"
 
@@ -19,17 +18,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_store_arguments(parser)
 
 
-def _show(term: dict) -> str:
-    text = term["value"] if "iri" not in term else (
-        f"{term['label']} ({term['curie']})" if term.get("label") else term["curie"])
-    text = " ".join(text.split())
-    return text if len(text) <= CELL_WIDTH else text[:CELL_WIDTH - 1] + "…"
+def show(term: dict) -> str:
+    """A term as a person reads it: a code as "64640 (label)", a step with its number, a literal as itself
+    (yes/no for booleans), a resource by its label with its short name."""
+    if "iri" not in term:
+        value = term["value"]
+        if term.get("datatype") == "xsd:boolean":
+            return "yes" if value.lower() in ("true", "1") else "no"
+        return " ".join(value.split())
+    label = term.get("label")
+    if term.get("notation") and label and not label.startswith(term["notation"]):
+        return f"{term['notation']} ({label})"
+    if "order" in term and label:
+        return f"{term['order']}. {label}"
+    return f"{label} ({term['curie']})" if label else term["curie"]
 
 
-def _table(rows: list[tuple[str, str]]) -> None:
-    width = max((len(a) for a, _ in rows), default=0)
-    for a, b in rows:
-        print(f"  {a:<{width}}  {b}")
+def _name(term: dict) -> str:
+    return term.get("label") or term["curie"]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,22 +46,27 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
     resource = result["resource"]
-    print(f"{resource.get('label') or resource['curie']}  ({resource['curie']})")
-    print(f"  {result['resource']['iri']}")
+    print(wrap(f"{show(resource) if resource.get('notation') else _name(resource)}  ({resource['curie']})", indent=""))
+    print(f"  {resource['iri']}")
     if result["types"]:
-        print(f"  a {', '.join(_show(t) for t in result['types'])}")
+        print(wrap(f"a {', '.join(_name(t) for t in result['types'])}", indent="  "))
     print("\nsays:")
-    _table([(s["property"].get("label") or s["property"]["curie"], _show(s["value"])) for s in result["outgoing"]])
+    for line in table(("", ""), [(_name(s["property"]), show(s["value"])) for s in result["outgoing"]], indent="  ")[2:]:
+        print(line)
     if result["incoming"]:
-        print("\nis the object of:")
-        _table([(_show(s["subject"]), s["property"].get("label") or s["property"]["curie"])
-                for s in result["incoming"]])
+        print("\nreferred to by:")
+        rows = [(show(s["subject"]), f"as its {_name(s['property'])}") for s in result["incoming"]]
+        for line in table(("", ""), rows, indent="  ")[2:]:
+            print(line)
     if result["mappings"]:
-        print("\nmappings:")
-        _table([(m["predicate"], f"{m['external']}" + (f"  {m['label']!r}" if m.get("label") else "")
-                 + (f"  seen {m['date']} at {m['source']}" if m.get("source") else ""))
-                for m in result["mappings"]])
-    print("\nsources:")
-    for url in result["sources"] or ["(none stated on this resource)"]:
-        print(f"  {url}")
+        print("\nexternal identifiers:")
+        for m in result["mappings"]:
+            seen = f", seen {m['date']} at {m['source']}" if m.get("source") else ""
+            label = f" {m['label']!r}" if m.get("label") else ""
+            print(wrap(f"{m['external']}{label} ({m['predicate']}{seen})", indent="  "))
+    print()
+    if result["sources"]:
+        print_sources(result["sources"], result.get("source_titles", {}))
+    else:
+        print("sources:\n  (none stated on this resource)")
     return 0

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from cryokg.answer.catalogue import QUERIES_DIR, CatalogueQuery, load_catalogue, parse_query_file, run_named
 from cryokg.answer.result_formats import FORMATS, format_result
-from cryokg.answer.store import EndpointEngine
 from cryokg.commands._common import add_store_arguments, engine_from
 from cryokg.errors import BadInput
+from cryokg.publish.sparql_client import EndpointEngine
 from cryokg.sandbox import SandboxUnavailable, call_without_network
 
 HELP = "run a named query, a .rq file or SPARQL text"

@@ -14,7 +14,9 @@ publish the same bytes. Around them: ``index.html``, ``404.html``, ``static/``, 
   given ``q=0``, then any other listed known type, else HTML. It does not weigh q-values against each other
   and never answers 406 (documented in the file).
 
-Search, code selection and SPARQL need a server; the static pages leave those forms out.
+The browse tree (``browse/index.html``, at ``/browse/`` as on the server), the class tables and the code pages
+with their comparison and pictures are static pages like the others. Search (and its suggestions as you type),
+code selection and SPARQL need a server; the static pages leave those forms out.
 """
 
 from __future__ import annotations
@@ -168,6 +170,7 @@ def export_site(build_dir: Path, out: Path, *, base: str | None = None) -> SiteR
         _write(out / f"{stem}.var", _type_map(stem, rows))
         result.resources += 1
     _write(out / "index.html", renderer.home())
+    _write(out / "browse" / "index.html", renderer.tree())  # /browse/: the tree, as `cryokg serve` serves it
     _write(out / "404.html", renderer.error(404, "Nothing is described at this address in this release."))
     shutil.copytree(STATIC_DIR, out / "static", dirs_exist_ok=True)
     shutil.copytree(build_dir, out / "release", dirs_exist_ok=True)

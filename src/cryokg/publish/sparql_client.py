@@ -12,6 +12,9 @@ them queries, and both need the same three things done right:
   no XML (no external entities) is ever asked for or parsed.
 
 Queries use the SPARQL 1.1 Protocol, section 2.1.2 (query via URL-encoded POST), so long queries fit.
+:class:`EndpointEngine` puts the same client behind the :class:`cryokg.answer.store.Engine` interface for
+``cryokg query --endpoint``: one HTTP client and one results parser for every remote SPARQL answer. An answer is
+untrusted, so :func:`send` can bound how much of it is read (``max_bytes``).
 """
 
 from __future__ import annotations
@@ -24,22 +27,22 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from cryokg.answer.agreement import query_form
-from cryokg.answer.store import QueryResult
+from cryokg.answer.store import Engine, QueryResult, check_syntax
 from cryokg.errors import BadInput
-from cryokg.rdf.parsing import rdflib_term
+from cryokg.rdf.parsing import MAX_BYTES, rdflib_term
+from cryokg.rdf.sparql_text import query_form
 
 __all__ = [
     "GRAPH_ACCEPT",
     "SPARQL_JSON",
     "ChallengeAuth",
+    "EndpointEngine",
     "HttpStatusError",
     "PublishError",
     "Triple",
     "UnreadableAnswer",
     "connect",
     "get_graph",
-    "oxigraph_term",
     "send",
     "server_message",
     "sparql_query",
@@ -126,10 +129,18 @@ def connect(*, user: str | None = None, password: str | None = None, auth: str =
 
 
 def send(client: httpx.Client, method: str, url: str, what: str, *, check: bool = True,
-         **kwargs: object) -> httpx.Response:
-    """Send one request; turn every failure into a :class:`PublishError` that says what, where and why."""
+         max_bytes: int | None = None, **kwargs: object) -> httpx.Response:
+    """Send one request; turn every failure into a :class:`PublishError` that says what, where and why.
+
+    With *max_bytes*, at most that many bytes of the answer are read; a longer one is an error.
+    """
     try:
-        response = client.request(method, url, **kwargs)  # type: ignore[arg-type]
+        request = client.build_request(method, url, **kwargs)  # type: ignore[arg-type]
+        response = client.send(request, stream=True)
+        try:
+            response = _bounded(response, max_bytes, url)
+        finally:
+            response.close()
     except httpx.TimeoutException:
         raise PublishError(f"{what}: {url} did not answer in time (try a larger --timeout)") from None
     except (httpx.ConnectError, httpx.RemoteProtocolError) as exc:
@@ -151,6 +162,20 @@ def send(client: httpx.Client, method: str, url: str, what: str, *, check: bool 
                           + (f": {message}" if message else ""), status)
 
 
+def _bounded(response: httpx.Response, max_bytes: int | None, url: str) -> httpx.Response:
+    """*response* with its body read, never more than *max_bytes* of it."""
+    if max_bytes is None:
+        response.read()
+        return response
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > max_bytes:
+            raise PublishError(f"{url} answered more than {max_bytes} bytes")
+    return httpx.Response(response.status_code, headers=response.headers, content=bytes(body),
+                          request=response.request)
+
+
 def server_message(response: httpx.Response, limit: int = 400) -> str:
     """The server's explanation in one line: plain text as is, HTML reduced to its text (no XML parsing).
 
@@ -167,23 +192,24 @@ def server_message(response: httpx.Response, limit: int = 400) -> str:
 
 
 def sparql_query(client: httpx.Client, url: str, query: str, *, default_graph: str | None = None,
-                 form: str | None = None) -> QueryResult:
+                 form: str | None = None, max_bytes: int | None = None) -> QueryResult:
     """Ask *query* at the query endpoint *url*, against *default_graph* when given (``default-graph-uri``)."""
     form = form or query_form(query)
     data = {"query": query}
     if default_graph is not None:
         data["default-graph-uri"] = default_graph
     if form in ("construct", "describe"):
-        response = send(client, "POST", url, "querying", data=data, headers={"Accept": GRAPH_ACCEPT})
+        response = send(client, "POST", url, "querying", data=data, headers={"Accept": GRAPH_ACCEPT},
+                        max_bytes=max_bytes)
         return QueryResult("graph", triples=_parse_graph(response, url))
-    response = send(client, "POST", url, "querying", data=data, headers={"Accept": SPARQL_JSON})
+    response = send(client, "POST", url, "querying", data=data, headers={"Accept": SPARQL_JSON}, max_bytes=max_bytes)
     media_type = _media_type(response)
     if media_type not in (SPARQL_JSON, "application/json"):
         raise PublishError(f"{url} answered {media_type or 'no media type'}; expected {SPARQL_JSON}")
     try:
         return _from_json(response.json(), form)
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise UnreadableAnswer(f"{url} sent unreadable SPARQL JSON results: {exc}") from None
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        raise UnreadableAnswer(f"{url} sent unreadable SPARQL JSON results: {exc!r:.200}") from None
 
 
 def get_graph(client: httpx.Client, store_url: str, graph: str, *, graph_param: str = "graph") -> list[Triple]:
@@ -203,7 +229,7 @@ def _parse_graph(response: httpx.Response, url: str) -> list[Triple]:
         raise PublishError(f"{url} answered {media_type or 'no media type'}; expected N-Triples or Turtle")
     try:
         parsed = ox.parse(response.content, format=_RDF_FORMATS[media_type])
-        return [(oxigraph_term(t.subject), oxigraph_term(t.predicate), oxigraph_term(t.object)) for t in parsed]
+        return [(rdflib_term(t.subject), rdflib_term(t.predicate), rdflib_term(t.object)) for t in parsed]
     except SyntaxError as exc:
         raise UnreadableAnswer(f"{url} sent a graph that does not parse: {exc}") from None
 
@@ -235,6 +261,22 @@ def _json_term(value: dict[str, str]) -> Node:
     return Literal(value["value"], datatype=URIRef(datatype) if datatype else None)
 
 
-def oxigraph_term(term: object) -> Node:
-    """A pyoxigraph term as the rdflib term :class:`cryokg.answer.store.QueryResult` holds."""
-    return rdflib_term(term)
+class EndpointEngine(Engine):
+    """Any SPARQL 1.1 endpoint behind the :class:`~cryokg.answer.store.Engine` interface (``query --endpoint``).
+
+    The query is first parsed locally (pyoxigraph), so a malformed query gets the same line-and-column message
+    as on the embedded store instead of whatever the server says. The answer is read through :func:`send` with
+    :data:`cryokg.rdf.parsing.MAX_BYTES` as the bound.
+    """
+
+    name = "endpoint"
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise BadInput(f"--endpoint must be an http(s) URL, got {url!r}")
+        self.url, self.timeout = url, timeout
+
+    def query(self, sparql: str) -> QueryResult:
+        check_syntax(sparql)
+        with connect(timeout=self.timeout) as client:
+            return sparql_query(client, self.url, sparql, max_bytes=MAX_BYTES)

@@ -52,7 +52,7 @@ from typing import cast
 import httpx
 import pyoxigraph as ox
 
-from cryokg.answer.agreement import compare, query_form, strip_comments_and_strings, triple_key
+from cryokg.answer.agreement import compare, triple_key
 from cryokg.answer.store import OxigraphEngine, QueryResult
 from cryokg.errors import BadInput
 from cryokg.namespaces import DEFAULT_BASE
@@ -63,10 +63,11 @@ from cryokg.publish.sparql_client import (
     UnreadableAnswer,
     connect,
     get_graph,
-    oxigraph_term,
     send,
     sparql_query,
 )
+from cryokg.rdf import sparql_text
+from cryokg.rdf.parsing import rdflib_term
 from cryokg.release.void import dataset_iri
 
 __all__ = [
@@ -232,7 +233,7 @@ class ReleaseFile:
 
     def graph(self) -> list[Triple]:
         """The release's triples as rdflib terms, for comparing with what a server sends back."""
-        return [(oxigraph_term(q.subject), oxigraph_term(q.predicate), oxigraph_term(q.object)) for q in self.store]
+        return [(rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object)) for q in self.store]
 
 
 def read_release(path: Path) -> ReleaseFile:
@@ -364,16 +365,16 @@ class Verification:
         return sum(c.outcome == outcome for c in self.checks)
 
 
-_DATASET_KEYWORDS = re.compile(r"\b(GRAPH|FROM|SERVICE)\b", re.IGNORECASE)
+_DATASET_KEYWORDS = ("graph", "from", "service")
 
 
 def skip_reason(query: str) -> str | None:
     """Why a query cannot be compared across stores, or None when it can."""
-    if query_form(query) == "describe":
+    if sparql_text.query_form(query) == "describe":
         return "DESCRIBE answers are up to each engine (SPARQL 1.1, section 16.4)"
-    match = _DATASET_KEYWORDS.search(strip_comments_and_strings(query))
-    if match:
-        return f"uses {match.group(1).upper()}: it depends on how a store arranges its named graphs"
+    used = next((word for word in sparql_text.keywords(query) if word in _DATASET_KEYWORDS), None)
+    if used:
+        return f"uses {used.upper()}: it depends on how a store arranges its named graphs"
     return None
 
 

@@ -21,6 +21,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast, overload
 from xml.parsers import expat
 
 import pyoxigraph as ox
@@ -87,6 +88,18 @@ _POSITION = re.compile(r"line (\d+) between columns (\d+)")
 Term = URIRef | Literal | BNode
 
 
+@overload
+def rdflib_term(term: None, *, normalize: bool = True) -> None: ...
+
+
+@overload
+def rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, *, normalize: bool = True) -> Term: ...
+
+
+@overload
+def rdflib_term(term: object, *, normalize: bool = True) -> Term | None: ...
+
+
 def rdflib_term(term: object, *, normalize: bool = True) -> Term | None:
     """A pyoxigraph term as the rdflib term the rest of cryokg uses (the one converter, used by the parser,
     the embedded store, the web server and publish): ``xsd:string`` literals become plain literals, as in the
@@ -110,7 +123,23 @@ def rdflib_term(term: object, *, normalize: bool = True) -> Term | None:
     raise TypeError(f"unexpected pyoxigraph term {term!r}")
 
 
-def oxigraph_term(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+@overload
+def oxigraph_term(term: URIRef) -> ox.NamedNode: ...
+
+
+@overload
+def oxigraph_term(term: BNode) -> ox.BlankNode: ...
+
+
+@overload
+def oxigraph_term(term: Literal) -> ox.Literal: ...
+
+
+@overload
+def oxigraph_term(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal: ...
+
+
+def oxigraph_term(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     """An rdflib term as a pyoxigraph term: the converse of :func:`rdflib_term`."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
@@ -128,7 +157,8 @@ def oxigraph_term(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 def oxigraph_triple(s: object, p: object, o: object) -> ox.Triple:
     """An rdflib triple as a pyoxigraph triple (terms by :func:`oxigraph_term`; a literal subject or a predicate
     that is not an IRI is refused by pyoxigraph with TypeError)."""
-    return ox.Triple(oxigraph_term(s), oxigraph_term(p), oxigraph_term(o))  # type: ignore[arg-type]
+    subject, predicate = oxigraph_term(cast(Term, s)), oxigraph_term(cast(Term, p))
+    return ox.Triple(subject, predicate, oxigraph_term(cast(Term, o)))  # type: ignore[arg-type]
 
 
 def _json_depth(data: bytes) -> int:
@@ -206,7 +236,7 @@ def parse_rdf(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_i
     1
     """
     for quad in parse_quads(data, fmt=fmt, name=name, base_iri=base_iri, max_bytes=max_bytes):
-        yield (rdflib_term(quad.subject), URIRef(quad.predicate.value),  # type: ignore[misc]
+        yield (rdflib_term(quad.subject), URIRef(quad.predicate.value),
                rdflib_term(quad.object, normalize=normalize))
 
 

@@ -15,7 +15,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -47,7 +47,12 @@ def rebase_rdflib(graph: Graph, old: str, new: str) -> Graph:
     return result
 
 
-def _ox_term(term: Any, old: str, new: str) -> Any:
+_OxTerm = TypeVar("_OxTerm", ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Triple,
+                   ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, ox.NamedNode | ox.BlankNode | ox.DefaultGraph)
+"""A term in one position of a quad (predicate, subject, object, graph name): it stays a term of that kind."""
+
+
+def _ox_term(term: _OxTerm, old: str, new: str) -> _OxTerm:
     if isinstance(term, ox.NamedNode) and (text := moved(term.value, old, new)) is not None:
         return ox.NamedNode(text)
     if isinstance(term, ox.Literal) and (text := moved(term.value, old, new)) is not None:

@@ -48,10 +48,13 @@ __all__ = [
     "has_codepoint_escape",
     "keywords",
     "nesting_depth",
+    "order_keys",
     "position",
     "prefixes",
     "query_form",
+    "significant",
     "tokens",
+    "where_brace",
 ]
 
 QUERY_FORMS = ("select", "construct", "describe", "ask")
@@ -166,6 +169,7 @@ def tokens(text: str) -> Iterator[Token]:
             pos = end
             continue
         elif pos >= no_prefix_before and _NAME_START.match(char):
+            # "[...]*" matches (maybe nothing) at every position; re's stubs return Match | None for any pattern.
             run_end = _NAME_RUN.match(text, pos + 1).end()  # type: ignore[union-attr]
             prefix_end = run_end
             while text[prefix_end - 1] == ".":  # PN_PREFIX does not end with a dot
@@ -209,6 +213,11 @@ def _without_trailing_dots(text: str, start: int, end: int) -> int:
     return end
 
 
+def significant(text: str) -> list[Token]:
+    """The tokens of *text* without white space and comments."""
+    return [t for t in tokens(text) if t.kind not in ("space", "comment")]
+
+
 def keywords(text: str) -> list[str]:
     """The bare words of *text*, lower-cased, in order: keywords and function names, nothing quoted."""
     return [t.text.lower() for t in tokens(text) if t.kind == "word"]
@@ -226,6 +235,62 @@ def query_form(text: str) -> str:
         if token.kind == "word" and token.keyword in QUERY_FORMS:
             return token.keyword
     return "select"
+
+
+def where_brace(text: str) -> int | None:
+    """Offset of the ``{`` that opens the query's ``WHERE`` group, or None when there is none.
+
+    The group is the first top-level ``{`` after the keyword ``WHERE``, or, for SELECT and ASK, which may
+    leave ``WHERE`` out, the first top-level ``{`` after the query form (a CONSTRUCT template is skipped).
+
+    >>> where_brace('CONSTRUCT { ?s ?p "{" } WHERE { ?s ?p ?o }')
+    30
+    """
+    depth, ready = 0, False
+    for token in tokens(text):
+        if token.text == "{" and token.kind == "punct":
+            if depth == 0 and ready:
+                return token.start
+            depth += 1
+        elif token.text == "}" and token.kind == "punct":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and token.keyword in ("where", "select", "ask"):
+            ready = True
+        elif depth == 0 and token.keyword in ("construct", "describe"):
+            ready = False
+    return None
+
+
+def order_keys(text: str) -> list[str] | None:
+    """The variables of the last ``ORDER BY`` of *text* (``[]`` when it has none), or None when it sorts by
+    an expression other than a variable or ``ASC(?v)``/``DESC(?v)`` (then only the whole order can be compared).
+
+    >>> order_keys("SELECT * { ?s ?p ?o } ORDER BY DESC(?o) ?s LIMIT 5")
+    ['o', 's']
+    >>> order_keys("SELECT * { ?s ?p ?o } ORDER BY STR(?o)") is None
+    True
+    """
+    toks = significant(text)
+    starts = [i + 2 for i in range(len(toks) - 1) if toks[i].keyword == "order" and toks[i + 1].keyword == "by"]
+    if not starts:
+        return []
+    clause = toks[starts[-1]:]
+    keys: list[str] = []
+    i = 0
+    while i < len(clause) and clause[i].keyword not in ("limit", "offset", "values"):
+        token = clause[i]
+        if token.kind == "var":
+            keys.append(token.text[1:])
+            i += 1
+        elif (token.keyword in ("asc", "desc") and i + 3 < len(clause) and clause[i + 1].text == "("
+              and clause[i + 2].kind == "var" and clause[i + 3].text == ")"):
+            keys.append(clause[i + 2].text[1:])
+            i += 4
+        elif token.text == "}":  # the end of a sub-select's group: the outer query goes on
+            break
+        else:
+            return None
+    return keys
 
 
 def nesting_depth(text: str) -> int:

@@ -77,7 +77,7 @@ class OxigraphStore(Store):
                 if predicate is None or p_ox == predicate:
                     yield (s, p_rd, rdflib_term(obj)), iter(())
             return
-        for quad in self.ox_store.quads_for_pattern(pattern[0], pattern[1], pattern[2], self.graph_name):  # type: ignore[arg-type]
+        for quad in self.ox_store.quads_for_pattern(pattern[0], pattern[1], pattern[2], self.graph_name):
             yield (rdflib_term(quad.subject), URIRef(quad.predicate.value), rdflib_term(quad.object)), iter(())
 
     def _subject_rows(self, subject: Any) -> list[tuple[Any, Any, Any]]:

@@ -19,19 +19,21 @@ the SHACL-SPARQL ones in the order their focus nodes were reached.
 
 from __future__ import annotations
 
+import enum
 import queue
 import re
 import threading
-from collections.abc import Callable, Hashable, Iterator, Sequence
+import typing
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Final, TypeAlias, cast
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
-from cryokg.check.shacl.index import DataIndex, Key, key_of, term_of
+from cryokg.check.shacl.index import DataIndex, Key, Path, key_of, term_of
 from cryokg.check.shacl.model import CLOSED, SHAPES_GRAPH, Shape, ShapesModel, SparqlConstraint, Unsupported
 from cryokg.check.shacl.sparql import prebind
 from cryokg.rdf.parsing import oxigraph_term, rdflib_term
@@ -39,8 +41,22 @@ from cryokg.rdf.parsing import oxigraph_term, rdflib_term
 __all__ = ["Engine", "RawResult", "report_graph"]
 
 
-_UNKNOWN = object()
-"""A focus node's index entry not looked up yet."""
+class _Unknown(enum.Enum):
+    ROW = enum.auto()
+
+
+_UNKNOWN: Final = _Unknown.ROW
+"""A focus node's index entry not looked up yet (an enum member, so that ``row is _UNKNOWN`` narrows the type)."""
+_Row: TypeAlias = dict[str, list[Key]] | typing.Literal[_Unknown.ROW] | None
+"""A focus node's entry in the index (``None``: it is no subject), or :data:`_UNKNOWN`."""
+_Term: TypeAlias = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+"""A term pyoxigraph binds or is given."""
+_QueryKey: TypeAlias = tuple[str, int] | tuple[int, Key]
+"""The key of a query handed to the worker: ``("batch", id(constraint))`` or ``(id(constraint), focus)``."""
+_Answer: TypeAlias = tuple[list[str], list[ox.QuerySolution]]
+"""A query's variable names and solutions."""
+_Job: TypeAlias = tuple[None, bytes, tuple[ox.RdfFormat, bool]] | tuple[_QueryKey, str, dict[ox.Variable, _Term] | None]
+"""What the worker is handed: data to load (no key), or a query with its key and top-level bindings."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +72,7 @@ class RawResult:
     source_constraint: Node | None = None
 
     @property
-    def severity(self) -> URIRef:
+    def severity(self) -> Node:
         return self.shape.severity
 
 
@@ -73,9 +89,9 @@ class Engine:
         self.model = model
         self._store = store
         self.batch_sparql = batch_sparql
-        self._batches: dict[Hashable, dict[Key, list[dict[str, Node]]] | None] = {}
+        self._batches: dict[_QueryKey, dict[Key, list[dict[str, Node]]] | None] = {}
         """The rows of each batched query per focus node (``None``: handed to the worker, not read yet)."""
-        self._pending: set[Hashable] = set()
+        self._pending: set[_QueryKey] = set()
         """Per-node queries handed to the worker whose answers have not been read."""
         self.index = DataIndex(data)
         self._out = self.index.out
@@ -130,7 +146,7 @@ class Engine:
             known = self._conforms[key] = not self._violates(shape, node)
         return known
 
-    def _values(self, shape: Shape, focus: Key, row: object = _UNKNOWN) -> Sequence[Key]:
+    def _values(self, shape: Shape, focus: Key, row: _Row = _UNKNOWN) -> Sequence[Key]:
         """The value nodes of *shape* for *focus*: the focus node itself for a node shape. A plain predicate path
         (most property shapes) is one look-up in *row* (the focus node's entry in the index, when the caller has
         it: a node shape looks its focus node up once for all its property shapes), an inverse one one look-up
@@ -139,7 +155,7 @@ class Engine:
         if predicate is not None:
             if row is _UNKNOWN:
                 row = self._out.get(focus)
-            return row.get(predicate, _NONE) if row is not None else _NONE  # type: ignore[attr-defined]
+            return row.get(predicate, _NONE) if row is not None else _NONE
         if shape.inverse_predicate is not None:
             return self.index.inverse(shape.inverse_predicate).get(focus, _NONE)
         if shape.path is None:
@@ -147,7 +163,7 @@ class Engine:
         return self.index.values(focus, shape.path)
 
     def _results(self, shape: Shape, focus: Key, deferred: list[tuple[Shape, SparqlConstraint, Key]],
-                 row: object = _UNKNOWN) -> list[RawResult]:
+                 row: _Row = _UNKNOWN) -> list[RawResult]:
         """The Core results of *shape* for one focus node; its SHACL-SPARQL constraints (and those of the property
         shapes it holds) are listed in *deferred* to run later."""
         if shape.deactivated:
@@ -160,13 +176,17 @@ class Engine:
                 continue
             if results is _NO_RESULTS:
                 results = []
+            path: Node | None  # (declarations: no run-time cost)
+            value_node: Node | None
             for value, component in findings:
-                path = shape.path_node
+                # What a finding holds is told by its component (see Finding): no test of the value's type here.
                 if component is CLOSED:
-                    predicate, value = value  # type: ignore[misc]
-                    path = term_of(cast(Key, predicate))
-                results.append(RawResult(term_of(focus), None if value is None else term_of(cast(Key, value)), component, shape,
-                                         path, _messages(shape, component)))
+                    predicate, obj = cast("tuple[str, Key]", value)
+                    path, value_node = term_of(predicate), term_of(obj)
+                else:
+                    path, value_node = shape.path_node, None if value is None else term_of(cast(Key, value))
+                results.append(RawResult(term_of(focus), value_node, component, shape, path,
+                                         _messages(shape, component)))
         for constraint in shape.sparql:
             self.request(constraint, focus)
             deferred.append((shape, constraint, focus))
@@ -181,7 +201,7 @@ class Engine:
                         results.extend(found)
         return results
 
-    def _violates(self, shape: Shape, focus: Key, row: object = _UNKNOWN) -> bool:
+    def _violates(self, shape: Shape, focus: Key, row: _Row = _UNKNOWN) -> bool:
         """Whether *shape* has any result for *focus*: :meth:`_results` that stops at the first finding and builds
         no result (``sh:node``, ``sh:or``, qualified value shapes ask this of many nodes)."""
         if shape.deactivated:
@@ -203,7 +223,7 @@ class Engine:
 
     # --- SHACL-SPARQL -------------------------------------------------------------------------------------------
 
-    def request(self, constraint: SparqlConstraint, focus: Key) -> Hashable:
+    def request(self, constraint: SparqlConstraint, focus: Key) -> _QueryKey:
         """Hand the query that answers *constraint* for *focus* to the worker, unless it is there already or
         :data:`_AHEAD` per-node answers wait to be read (then :meth:`sparql_rows` hands it over when it needs it,
         so a shape with a million focus nodes does not queue a million queries); return its key.
@@ -215,7 +235,7 @@ class Engine:
         bound at the top of the query, which only batchable queries allow.
         """
         if constraint.batch and self.batch_sparql and (focus in self._out or not _ZERO_LENGTH(constraint.query)):
-            key: Hashable = ("batch", id(constraint))
+            key: _QueryKey = ("batch", id(constraint))
             if key not in self._batches:
                 self._batches[key] = None
                 self._sparql_worker().submit(key, constraint.query)
@@ -225,7 +245,7 @@ class Engine:
             self._submit(key, constraint, focus)
         return key
 
-    def _submit(self, key: Hashable, constraint: SparqlConstraint, focus: Key) -> None:
+    def _submit(self, key: _QueryKey, constraint: SparqlConstraint, focus: Key) -> None:
         text = _sparql_term(focus)
         if text is not None:
             self._sparql_worker().submit(key, prebind(constraint.query, {"this": text}))
@@ -259,7 +279,7 @@ class Engine:
 
     def _sparql(self, shape: Shape, constraint: SparqlConstraint, focus_key: Key) -> Iterator[RawResult]:
         focus = term_of(focus_key)
-        rows: list[tuple] = []
+        rows: list[tuple[Node | None, Node | None, Node | None, dict[str, Node], bool]] = []
         failed = False
         for solution in self.sparql_rows(constraint, focus_key):
             bound = dict(solution)
@@ -364,19 +384,21 @@ class Engine:
             return f"<{_iri_text(key)}>"
         literal = cast(Literal, key)
         if literal.datatype is not None and not literal.language and str.__eq__(literal.datatype, _XSD_STRING):
-            self._ox(literal)  # remembers it: it comes back from pyoxigraph as a plain literal
+            self._ox_literal(literal)  # remembers it: it comes back from pyoxigraph as a plain literal
         return _literal_text(literal, _iri_text)
 
     def _ox(self, key: Key) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-        if isinstance(key, str) and type(key) is str:
+        if type(key) is str:
             return ox.BlankNode(key[2:]) if key.startswith("_:") else ox.NamedNode(key)
-        literal = cast(Literal, key)
+        return self._ox_literal(cast(Literal, key))  # see Key
+
+    def _ox_literal(self, literal: Literal) -> ox.Literal:
         converted = oxigraph_term(literal)
         if literal.datatype is not None and str.__eq__(literal.datatype, _XSD_STRING):
-            self._typed_strings[cast(ox.Literal, converted)] = literal  # comes back as a plain literal otherwise
+            self._typed_strings[converted] = literal  # comes back from pyoxigraph as a plain literal otherwise
         return converted
 
-    def _rd(self, term: object) -> Node:
+    def _rd(self, term: _Term) -> Node:
         """A solution term as rdflib term; an explicit ``xsd:string`` literal of the data keeps its datatype."""
         if isinstance(term, ox.Literal) and self._typed_strings:
             found = self._typed_strings.get(term)
@@ -403,8 +425,8 @@ class _Worker:
     def __init__(self, store: ox.Store | None = None) -> None:
         self.store = ox.Store() if store is None else store
         self._failed: Exception | None = None
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._done: dict[Hashable, tuple[list[str], list[ox.QuerySolution]] | Exception] = {}
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._done: dict[_QueryKey, _Answer | Exception] = {}
         self._ready = threading.Condition()
         self._open = True
         self._thread = threading.Thread(target=self._run, name="cryokg-shacl-sparql", daemon=True)
@@ -414,13 +436,13 @@ class _Worker:
         """Add *data* to the store (queued before every query handed over later)."""
         self._jobs.put((None, data, (fmt, keep_blank_labels)))
 
-    def submit(self, key: Hashable, query: str, substitutions: dict | None = None) -> None:
+    def submit(self, key: _QueryKey, query: str, substitutions: dict[ox.Variable, _Term] | None = None) -> None:
         if self._open:
             self._jobs.put((key, query, substitutions))
         else:  # asked after the thread ended: run it here, on the loaded store
             self._done[key] = self._query(query, substitutions)
 
-    def answer(self, key: Hashable) -> tuple[list[str], list[ox.QuerySolution]]:
+    def answer(self, key: _QueryKey) -> _Answer:
         with self._ready:
             self._ready.wait_for(lambda: key in self._done)
             found = self._done.pop(key)
@@ -440,7 +462,7 @@ class _Worker:
             if wait:
                 self._thread.join()
 
-    def _query(self, query: str, substitutions: dict | None) -> tuple[list[str], list[ox.QuerySolution]] | Exception:
+    def _query(self, query: str, substitutions: dict[ox.Variable, _Term] | None) -> _Answer | Exception:
         if self._failed is not None:
             return self._failed
         try:
@@ -467,13 +489,14 @@ class _Worker:
             job = self._jobs.get()
             if job is None:
                 return
-            key, text, options = job
-            if key is None:
-                self._load(text, *options)
+            if job[0] is None:
+                _, data, (fmt, keep_blank_labels) = job
+                self._load(data, fmt, keep_blank_labels)
                 continue
             if not self._open:
                 continue
-            found = self._query(text, options)
+            key, query, substitutions = job
+            found = self._query(query, substitutions)
             with self._ready:
                 self._done[key] = found
                 self._ready.notify_all()
@@ -481,7 +504,7 @@ class _Worker:
 
 _AHEAD = 1024
 """How many per-node SHACL-SPARQL queries may wait in the worker's queue (or their answers, to be read)."""
-_NONE: tuple = ()
+_NONE: tuple[Key, ...] = ()
 _NO_RESULTS: list[RawResult] = []
 """Returned (never changed) when a shape has no result: most calls, so no list is made for them."""
 _XSD_STRING = str(XSD.string)
@@ -577,7 +600,7 @@ def report_graph(results: list[RawResult], shapes: Graph) -> Graph:
         if r.value is not None:
             report.add((node, SH.value, r.value))
         if r.path is not None:
-            report.add((node, SH.resultPath, _write_path(report, r)))
+            report.add((node, SH.resultPath, _write_path(report, r, r.path)))
         if r.source_constraint is not None:
             report.add((node, SH.sourceConstraint, r.source_constraint))
         for message in r.messages:
@@ -585,11 +608,12 @@ def report_graph(results: list[RawResult], shapes: Graph) -> Graph:
     return report
 
 
-def _write_path(report: Graph, result: RawResult) -> Node:
-    """The result path as a SHACL path in *report*: written from the compiled path, so only the triples that make
-    the path are copied (a shapes-graph node may say more, W3C suite core/path/path-strange-001)."""
-    if result.component is CLOSED or result.shape.path is None or isinstance(result.path, URIRef):
-        return result.path  # type: ignore[return-value]
+def _write_path(report: Graph, result: RawResult, path: Node) -> Node:
+    """The result path (*path*, the result's own) as a SHACL path in *report*: written from the compiled path, so
+    only the triples that make the path are copied (a shapes-graph node may say more, W3C suite
+    core/path/path-strange-001)."""
+    if result.component is CLOSED or result.shape.path is None or isinstance(path, URIRef):
+        return path
     return _path_node(report, result.shape.path)
 
 
@@ -597,12 +621,12 @@ _PATH_PREDICATES = {"inv": SH.inversePath, "star": SH.zeroOrMorePath, "plus": SH
                     "opt": SH.zeroOrOnePath}
 
 
-def _path_node(report: Graph, path: Any) -> Node:
-    kind, arg = path
-    if kind == "pred":
-        return URIRef(arg)
-    if kind in ("seq", "alt"):
-        items = [_path_node(report, p) for p in arg]
+def _path_node(report: Graph, path: Path) -> Node:
+    if path[0] == "pred":
+        return URIRef(path[1])
+    if path[0] == "seq" or path[0] == "alt":
+        kind = path[0]
+        items = [_path_node(report, p) for p in path[1]]
         head: Node = RDF.nil
         for item in reversed(items):
             cell = BNode()
@@ -615,5 +639,5 @@ def _path_node(report: Graph, path: Any) -> Node:
         report.add((node, SH.alternativePath, head))
         return node
     node = BNode()
-    report.add((node, _PATH_PREDICATES[kind], _path_node(report, arg)))
+    report.add((node, _PATH_PREDICATES[path[0]], _path_node(report, path[1])))
     return node

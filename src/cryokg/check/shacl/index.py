@@ -14,8 +14,9 @@ term for reports.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, cast
+from typing import TypeAlias, TypeGuard, cast
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -26,17 +27,27 @@ from rdflib.term import Node
 from cryokg.rdf.parsing import rdflib_term
 from cryokg.rdf.triple_table import subject_table
 
-__all__ = ["DataIndex", "Key", "Path", "is_blank", "is_literal", "key_of", "term_of"]
+__all__ = ["DataIndex", "Key", "ListPath", "Path", "PredicatePath", "UnaryKind", "UnaryPath",
+           "is_blank", "is_literal", "key_of", "term_of"]
 
-Path = tuple[str, "str | Path | tuple[Path, ...]"]
+PredicatePath: TypeAlias = tuple[typing.Literal["pred"], str]
+UnaryKind: TypeAlias = typing.Literal["inv", "star", "plus", "opt"]
+UnaryPath: TypeAlias = tuple[UnaryKind, "Path"]
+ListPath: TypeAlias = tuple[typing.Literal["seq", "alt"], "tuple[Path, ...]"]
+Path: TypeAlias = PredicatePath | UnaryPath | ListPath
 """A compiled SHACL property path: ``("pred", iri text)``, ``("inv", path)``, ``("seq", paths)``, ``("alt", paths)``,
-``("star", path)``, ``("plus", path)`` or ``("opt", path)``."""
+``("star", path)``, ``("plus", path)`` or ``("opt", path)``. The first item tells the three shapes apart, so code
+that tests ``path[0]`` gets ``path[1]`` with its type."""
 
-_EMPTY: tuple = ()
 _TYPE, _SUBCLASS = str(RDF.type), str(RDFS.subClassOf)
 
-Key = str | Literal
-"""A term as the index holds it: an IRI's text, ``"_:" + id`` for a blank node, or the literal itself."""
+Key: TypeAlias = str | Literal
+"""A term as the index holds it: an IRI's text, ``"_:" + id`` for a blank node, or the literal itself. An rdflib
+``Literal`` is a ``str`` too, so a type checker cannot tell the two apart by ``type(key) is str``; that test is
+what the engine uses (it is the fast one), and a key whose type is not exactly ``str`` is a literal:
+:func:`is_literal` says so to the type checker, and hot loops that test ``type(key)`` themselves ``cast``."""
+
+_EMPTY: tuple[Key, ...] = ()
 
 
 def key_of(term: Node) -> Key:
@@ -44,7 +55,7 @@ def key_of(term: Node) -> Key:
     if kind is URIRef:
         return str(term)
     if kind is Literal:
-        return term  # type: ignore[return-value]
+        return cast(Literal, term)  # the type test is on *kind*, which mypy does not follow back to *term*
     if isinstance(term, BNode):
         return "_:" + str(term)
     if isinstance(term, URIRef):
@@ -56,11 +67,11 @@ def key_of(term: Node) -> Key:
 
 def term_of(key: Key) -> Node:
     if type(key) is not str:
-        return key  # type: ignore[return-value]
+        return cast(Literal, key)  # see Key
     return BNode(key[2:]) if key.startswith("_:") else URIRef(key)
 
 
-def is_literal(key: Key) -> bool:
+def is_literal(key: Key) -> TypeGuard[Literal]:
     return type(key) is not str  # IRIs and blank nodes are keyed by plain strings
 
 
@@ -223,23 +234,24 @@ class DataIndex:
     def values(self, node: Key, path: Path) -> list[Key]:
         """The value nodes of *path* from *node*, without duplicates (https://www.w3.org/TR/shacl/#property-paths)."""
         if path[0] == "pred":
-            return list(self.objects(node, cast(str, path[1])))
+            return list(self.objects(node, path[1]))
         return self._walk([node], path, inverse=False)
 
     def _walk(self, nodes: list[Key], path: Path, *, inverse: bool) -> list[Key]:
-        kind, arg = cast(tuple[str, Any], path)
-        if kind == "pred":
+        if path[0] == "pred":
+            predicate = path[1]
             if inverse:
-                return _distinct(v for n in nodes for v in self.subjects(arg, n))
-            return _distinct(v for n in nodes for v in self.objects(n, arg))
-        if kind == "inv":
-            return self._walk(nodes, arg, inverse=not inverse)
-        if kind == "seq":
-            for part in (reversed(arg) if inverse else arg):
+                return _distinct(v for n in nodes for v in self.subjects(predicate, n))
+            return _distinct(v for n in nodes for v in self.objects(n, predicate))
+        if path[0] == "seq":
+            for part in (reversed(path[1]) if inverse else path[1]):
                 nodes = self._walk(nodes, part, inverse=inverse)
             return nodes
-        if kind == "alt":
-            return _distinct(v for part in arg for v in self._walk(nodes, part, inverse=inverse))
+        if path[0] == "alt":
+            return _distinct(v for part in path[1] for v in self._walk(nodes, part, inverse=inverse))
+        kind, arg = path
+        if kind == "inv":
+            return self._walk(nodes, arg, inverse=not inverse)
         if kind == "opt":
             return _distinct([*nodes, *self._walk(nodes, arg, inverse=inverse)])
         # "star" and "plus": follow the path until nothing new turns up.

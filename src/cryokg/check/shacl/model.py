@@ -14,10 +14,11 @@ answer for it. The checks mirror pyshacl's semantics where the specification lea
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Protocol, cast
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -25,11 +26,11 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from cryokg.check.shacl.index import Key, Path, is_blank, is_literal, key_of
+from cryokg.check.shacl.index import DataIndex, Key, Path, UnaryKind, is_blank, is_literal, key_of
 from cryokg.check.shacl.sparql import batchable, forbidden, prebind, uses
 
-__all__ = ["CLOSED", "SHAPES_GRAPH", "Check", "IllFormed", "Shape", "ShapesModel", "SparqlConstraint", "Unsupported",
-           "batchable", "compile_shapes", "path_sparql"]
+__all__ = ["CLOSED", "SHAPES_GRAPH", "Check", "CheckContext", "Finding", "IllFormed", "Shape", "ShapesModel",
+           "SparqlConstraint", "Unsupported", "batchable", "compile_shapes", "path_sparql"]
 
 
 class Unsupported(Exception):
@@ -44,10 +45,24 @@ SHAPES_GRAPH = "urn:x-cryokg:shapes-graph"
 """The name of the graph the engine's pyoxigraph store holds the shapes graph in, for ``$shapesGraph``."""
 
 
-Finding = tuple[Node | None, URIRef]
-"""(value node or None, constraint component) of one failed constraint."""
-Check = Callable[["object", Key, Sequence[Key]], Iterable[Finding]]
-"""``check(engine, focus, value_nodes)``: the findings of one constraint for one focus node."""
+Finding = tuple[Key | tuple[str, Key] | None, URIRef]
+"""(value node, constraint component) of one failed constraint: the value node's key, ``None`` when the
+constraint has no value node (``sh:minCount``, ...), and for :data:`CLOSED` the ``(predicate, object)`` pair."""
+
+
+class CheckContext(Protocol):
+    """What a check reads from the engine that runs it (:class:`~cryokg.check.shacl.engine.Engine`, which
+    imports this module, so the checks name it by what they use)."""
+
+    @property
+    def index(self) -> DataIndex: ...
+
+    def conforms(self, shape: Shape, node: Key) -> bool: ...
+
+
+Check = Callable[[CheckContext, Key, Sequence[Key]], Sequence[Finding]]
+"""``check(engine, focus, value_nodes)``: the findings of one constraint for one focus node (empty, so false,
+when it holds)."""
 
 
 @dataclass(eq=False)
@@ -72,7 +87,8 @@ class Shape:
     """The IRI of *path* when it is a plain predicate (what most property shapes have): one look-up."""
     inverse_predicate: str | None = None
     """The IRI of *path* when it is the inverse of a plain predicate: one look-up too."""
-    severity: URIRef = SH.Violation
+    severity: Node = SH.Violation
+    """``sh:severity``: ``sh:Violation``, ``sh:Warning``, ``sh:Info`` or whatever node the shapes graph names."""
     messages: tuple[Literal, ...] = ()
     deactivated: bool = False
     checks: list[Check] = field(default_factory=list)
@@ -90,6 +106,8 @@ class ShapesModel:
 
 
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+_UNARY_PATHS: tuple[tuple[URIRef, UnaryKind], ...] = (
+    (SH.inversePath, "inv"), (SH.zeroOrMorePath, "star"), (SH.oneOrMorePath, "plus"), (SH.zeroOrOnePath, "opt"))
 _UNSUPPORTED_PARAMETERS = tuple(URIRef(str(SH) + name) for name in (
     "lessThan", "lessThanOrEquals", "target", "rule", "js", "ask", "shapesGraph", "entailment"))
 _UNSUPPORTED_TYPES = tuple(URIRef(str(SH) + name) for name in (
@@ -197,14 +215,15 @@ class _Compiler:
             node=node,
             path=self.path(path_node) if path_node is not None else None,
             path_node=path_node,
-            severity=self.one(node, SH.severity) or SH.Violation,  # type: ignore[arg-type]
+            severity=self.one(node, SH.severity) or SH.Violation,
             messages=tuple(m for m in g.objects(node, SH.message) if isinstance(m, Literal)),
             deactivated=bool(isinstance(deactivated, Literal) and deactivated.value is True),
         )
-        if shape.path is not None and shape.path[0] == "pred":
-            shape.predicate = shape.path[1]  # type: ignore[assignment]
-        elif shape.path is not None and shape.path[0] == "inv" and shape.path[1][0] == "pred":  # type: ignore[index]
-            shape.inverse_predicate = shape.path[1][1]  # type: ignore[index, assignment]
+        path = shape.path
+        if path is not None and path[0] == "pred":
+            shape.predicate = path[1]
+        elif path is not None and path[0] == "inv" and (inner := path[1])[0] == "pred":
+            shape.inverse_predicate = inner[1]
         shape.checks = list(self.checks(node, property_shape=path_node is not None))
         for constraint in sorted(g.objects(node, SH.sparql), key=str):
             compiled = self.sparql(constraint, shape)
@@ -219,8 +238,7 @@ class _Compiler:
             return ("pred", str(node))
         if g.value(node, RDF.first) is not None:
             return ("seq", tuple(self.path(step) for step in self.items(node)))
-        for predicate, kind in ((SH.inversePath, "inv"), (SH.zeroOrMorePath, "star"), (SH.oneOrMorePath, "plus"),
-                                (SH.zeroOrOnePath, "opt")):
+        for predicate, kind in _UNARY_PATHS:
             inner = g.value(node, predicate)
             if inner is not None:
                 return (kind, self.path(inner))
@@ -241,16 +259,16 @@ class _Compiler:
             yield _node_kind(_NODE_KINDS[kind])
         if property_shape:
             for bound in g.objects(node, SH.minCount):
-                yield _count(int(bound), minimum=True)
+                yield _count(_integer(bound), minimum=True)
             for bound in g.objects(node, SH.maxCount):
-                yield _count(int(bound), minimum=False)
+                yield _count(_integer(bound), minimum=False)
         for parameter, component, accept in _RANGES:
             for bound in g.objects(node, parameter):
                 yield _range(bound, component, accept)
         for bound in g.objects(node, SH.minLength):
-            yield _length(int(bound), _MIN_LENGTH, lambda n, b: n >= b)
+            yield _length(_integer(bound), _MIN_LENGTH, lambda n, b: n >= b)
         for bound in g.objects(node, SH.maxLength):
-            yield _length(int(bound), _MAX_LENGTH, lambda n, b: n <= b)
+            yield _length(_integer(bound), _MAX_LENGTH, lambda n, b: n <= b)
         for pattern in g.objects(node, SH.pattern):
             yield _pattern(pattern, self.one(node, SH.flags))
         for languages in g.objects(node, SH.languageIn):
@@ -295,8 +313,8 @@ class _Compiler:
                     for other in self.g.objects(sibling, SH.qualifiedValueShape):
                         if other != inner:
                             siblings.append(self.shape(other))
-        return _qualified(shape, siblings, int(low) if low is not None else None,
-                          int(high) if high is not None else None)
+        return _qualified(shape, siblings, _integer(low) if low is not None else None,
+                          _integer(high) if high is not None else None)
 
     def sparql(self, node: Node, shape: Shape) -> SparqlConstraint | None:
         """Compile one ``sh:sparql`` constraint of *shape* (``None`` when it is deactivated)."""
@@ -366,28 +384,34 @@ _EMPTY_STORE = ox.Store()
 """Queries are parsed (run on no data) when the shapes are compiled, so a broken one is found then."""
 
 
+def _integer(value: Node) -> int:
+    """An integer parameter (``sh:minCount``, ``sh:maxLength``, ...) read from its text: every rdflib term is a
+    string, and ``int`` reads a literal as its lexical form (one that is no integer raises ``ValueError``)."""
+    return int(str(value))
+
+
 def path_sparql(path: Path) -> str:
     """A compiled property path in SPARQL syntax, for ``$PATH`` (SHACL 5.3.1.2)."""
+    if path[0] == "pred":
+        return f"<{path[1]}>"
+    if path[0] == "seq" or path[0] == "alt":
+        joint = "/" if path[0] == "seq" else "|"
+        return "(" + joint.join(path_sparql(p) for p in path[1]) + ")"
     kind, arg = path
-    if kind == "pred":
-        return f"<{arg}>"
     if kind == "inv":
-        return f"^({path_sparql(arg)})"  # type: ignore[arg-type]
-    if kind in ("seq", "alt"):
-        joint = "/" if kind == "seq" else "|"
-        return "(" + joint.join(path_sparql(p) for p in arg) + ")"  # type: ignore[arg-type, union-attr]
-    return f"({path_sparql(arg)})" + {"star": "*", "plus": "+", "opt": "?"}[kind]  # type: ignore[arg-type]
+        return f"^({path_sparql(arg)})"
+    return f"({path_sparql(arg)})" + {"star": "*", "plus": "+", "opt": "?"}[kind]
 
 
 # --- the checks --------------------------------------------------------------------------------------------------
 # Each returns the findings for one focus node and its value nodes; the engine turns them into results.
 
 
-def _class(cls: Node) -> Check:
+def _class(cls: Key) -> Check:
     """A SHACL instance of *cls*: a type of the node is *cls* or one of its ``rdfs:subClassOf*`` subclasses. The
     instances of a class are gathered once (:meth:`~cryokg.check.shacl.index.DataIndex.instance_set`), so each
     value is one set test (a literal is never an instance)."""
-    def check(engine, _focus, values):
+    def check(engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         instances = engine.index.instance_set(cls)
         return [(v, _CLASS) for v in values if type(v) is not str or v not in instances]
     return check
@@ -408,15 +432,17 @@ def _datatype(datatype: Node) -> Check:
         _LANG_STRING: lambda v, _vd: bool(v.language) and isinstance(v.value, _STRING_VALUE),
     }.get(rule)
 
-    def check(_engine, _focus, values):
-        failed = []
+    def check(_engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
+        failed: list[Finding] = []
         for v in values:
             if type(v) is not str:  # a literal (IRIs and blank nodes are keyed by plain strings)
-                vd = v.datatype
+                literal = cast(Literal, v)
+                vd = literal.datatype
                 if vd is not None and str.__eq__(vd, rule):
-                    if getattr(v, "ill_typed", None) is not True and (expected is None or isinstance(v.value, expected)):
+                    if (getattr(literal, "ill_typed", None) is not True
+                            and (expected is None or isinstance(literal.value, expected))):
                         continue
-                elif otherwise is not None and otherwise(v, vd):
+                elif otherwise is not None and otherwise(literal, vd):
                     continue
             failed.append((v, _DATATYPE))
         return failed
@@ -434,7 +460,7 @@ _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 
 
 def _node_kind(fits: Callable[[Key], bool]) -> Check:
-    def check(_engine, _focus, values):
+    def check(_engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         return [(v, _NODE_KIND) for v in values if not fits(v)]
     return check
 
@@ -442,7 +468,7 @@ def _node_kind(fits: Callable[[Key], bool]) -> Check:
 def _count(bound: int, *, minimum: bool) -> Check:
     component = _MIN_COUNT if minimum else _MAX_COUNT
 
-    def check(_engine, _focus, values):
+    def check(_engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         n = len(values)
         return [(None, component)] if (n < bound if minimum else n > bound) else []
     return check
@@ -461,7 +487,7 @@ def _range(bound: Node, component: URIRef, accept: Callable[[int], bool]) -> Che
         raise Unsupported(f"non-literal bound {bound}")
     bound_is_string = isinstance(bound.value, str)
 
-    def passes(v: Node) -> bool:
+    def passes(v: Key) -> bool:
         if not is_literal(v) or isinstance(v.value, str) != bound_is_string:
             return False
         try:
@@ -469,7 +495,7 @@ def _range(bound: Node, component: URIRef, accept: Callable[[int], bool]) -> Che
         except (TypeError, NotImplementedError):
             return False
 
-    def check(_engine, _focus, values):
+    def check(_engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         return [(v, component) for v in values if not passes(v)]
     return check
 
@@ -491,7 +517,7 @@ def compare_literal(a: Literal, b: Literal) -> int:
 
 
 def _length(bound: int, component: URIRef, accept: Callable[[int, int], bool]) -> Check:
-    def check(_engine, _focus, values):
+    def check(_engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         return [(v, component) for v in values if is_blank(v) or not accept(len(str(v)), bound)]
     return check
 
@@ -504,25 +530,25 @@ def _pattern(pattern: Node, flags: Node | None) -> Check:
         re_flags |= re.M if "m" in text else 0
     regex = re.compile(str(pattern), re_flags)
 
-    def check(_engine, _focus, values):
+    def check(_engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         return [(v, _PATTERN) for v in values
                 if is_blank(v) or not regex.search(str(v))]
     return check
 
 
 def _language_in(languages: list[str]) -> Check:
-    def fits(v: Node) -> bool:
+    def fits(v: Key) -> bool:
         if not is_literal(v) or not v.language:
             return False
         tag = v.language.lower()
         return any(tag == lang or tag.startswith(lang + "-") or lang == "*" for lang in languages)
 
-    def check(_engine, _focus, values):
+    def check(_engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         return [(v, _LANGUAGE_IN) for v in values if not fits(v)]
     return check
 
 
-def _unique_lang(_engine, _focus, values):
+def _unique_lang(_engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
     seen: set[str] = set()
     duplicated: set[str] = set()
     for v in values:
@@ -533,8 +559,8 @@ def _unique_lang(_engine, _focus, values):
     return [(None, _UNIQUE_LANG) for _ in duplicated]
 
 
-def _equals(other: Node) -> Check:
-    def check(engine, focus, values):
+def _equals(other: str) -> Check:
+    def check(engine: CheckContext, focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         others = engine.index.objects(focus, other)
         mine = set(values)
         return ([(v, _EQUALS) for v in values if v not in others]
@@ -542,39 +568,39 @@ def _equals(other: Node) -> Check:
     return check
 
 
-def _disjoint(other: Node) -> Check:
-    def check(engine, focus, values):
+def _disjoint(other: str) -> Check:
+    def check(engine: CheckContext, focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         others = set(engine.index.objects(focus, other))
         return [(v, _DISJOINT) for v in values if v in others]
     return check
 
 
-def _has_value(value: Node) -> Check:
-    def check(_engine, _focus, values):
+def _has_value(value: Key) -> Check:
+    def check(_engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         return [] if value in values else [(None, _HAS_VALUE)]
     return check
 
 
-def _in(members: list[Node]) -> Check:
-    def check(_engine, _focus, values):
+def _in(members: list[Key]) -> Check:
+    def check(_engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         return [(v, _IN) for v in values if v not in members]
     return check
 
 
 def _node(shape: Shape) -> Check:
-    def check(engine, _focus, values):
+    def check(engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         return [(v, _NODE) for v in values if not engine.conforms(shape, v)]
     return check
 
 
 def _not(shape: Shape) -> Check:
-    def check(engine, _focus, values):
+    def check(engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         return [(v, _NOT) for v in values if engine.conforms(shape, v)]
     return check
 
 
 def _logical(shapes: list[Shape], component: URIRef, test: Callable[[int, int], bool]) -> Check:
-    def check(engine, _focus, values):
+    def check(engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         return [(v, component) for v in values
                 if not test(sum(1 for s in shapes if engine.conforms(s, v)), len(shapes))]
     return check
@@ -588,10 +614,10 @@ _LOGICAL = (
 
 
 def _qualified(shape: Shape, siblings: list[Shape], low: int | None, high: int | None) -> Check:
-    def check(engine, _focus, values):
+    def check(engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         n = sum(1 for v in values if engine.conforms(shape, v)
                 and not any(engine.conforms(s, v) for s in siblings))
-        found = []
+        found: list[Finding] = []
         if high is not None and n > high:
             found.append((None, _QUALIFIED_MAX_COUNT))
         if low is not None and n < low:
@@ -600,9 +626,9 @@ def _qualified(shape: Shape, siblings: list[Shape], low: int | None, high: int |
     return check
 
 
-def _closed(allowed: frozenset[Node]) -> Check:
+def _closed(allowed: frozenset[str]) -> Check:
     """Findings carry ``(predicate, object)``: the engine reports the predicate as the result path."""
-    def check(engine, _focus, values):
+    def check(engine: CheckContext, _focus: Key, values: Sequence[Key]) -> Sequence[Finding]:
         return [((p, o), CLOSED) for v in values
                 for p, objects in engine.index.out.get(v, {}).items() if p not in allowed for o in objects]
     return check

@@ -19,29 +19,23 @@ for one), and rewritten by replacing token spans, so the rest of the text stays 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from cryokg.rdf import sparql_text
 
 __all__ = ["PREBOUND", "Token", "batchable", "forbidden", "prebind", "tokens", "uses"]
 
 PREBOUND = ("this", "currentShape", "shapesGraph")
 """The variables SHACL pre-binds in a SPARQL-based constraint (5.3.1); ``$PATH`` is substituted (5.3.1.2)."""
 
-_TOKEN = re.compile(
-    r'(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*')"
-    r"|(?P<iri><[^<>\"{}|^`\\\s]*>)"
-    r"|(?P<comment>#[^\n]*)"
-    r"|(?P<var>[$?][A-Za-z_0-9\u00b7\u00c0-\uffff]+)"
-    r"|(?P<pname>(?:[A-Za-z\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*)?:(?:[\w\-.:%\u00b7\u00c0-\uffff]|\\.)*)"
-    r"|(?P<word>[A-Za-z_][A-Za-z_0-9]*)"
-    r"|(?P<other>\S)")
+_KINDS = {"string": "string", "iri": "iri", "var": "var", "pname": "pname", "word": "word"}
+"""Token kinds of :mod:`cryokg.rdf.sparql_text` this module tells apart; the rest are ``other``."""
 
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # string | iri | comment | var | pname | word | other
+    kind: str  # string | iri | var | pname | word | other
     text: str
     start: int
     end: int
@@ -55,13 +49,10 @@ class Token:
 
 
 def tokens(query: str) -> list[Token]:
-    """The tokens of *query*, comments left out."""
-    found = []
-    for match in _TOKEN.finditer(query):
-        kind = match.lastgroup or "other"
-        if kind != "comment":
-            found.append(Token(kind, match.group(), match.start(), match.end()))
-    return found
+    """The tokens of *query* (the project's one SPARQL lexer, :func:`cryokg.rdf.sparql_text.tokens`), white space
+    and comments left out."""
+    return [Token(_KINDS.get(t.kind, "other"), t.text, t.start, t.start + len(t.text))
+            for t in sparql_text.significant(query)]
 
 
 def uses(query: str, name: str) -> bool:

@@ -24,6 +24,7 @@ import gc
 import json
 import logging
 import urllib.parse
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -41,6 +42,7 @@ from cryokg.publish.web.fhir import fhir_routes
 from cryokg.publish.web.middleware import CACHE_FLAG, BodyLimit, CorsGetOnly, RejectMalformed, ResponseCache, SecurityHeaders
 from cryokg.publish.web.negotiation import MEDIA_TYPES, MediaType, by_extension, by_key, negotiate
 from cryokg.publish.web.render import Example, Renderer
+from cryokg.publish.web.search import FILTERS, MAX_QUERY
 from cryokg.publish.web.sparql import ASK, GRAPH, SELECT, ProtocolError, choose_format, parse_sparql_request, service_description
 from cryokg.publish.web.workers import DEFAULT_WORKER_MEMORY_MIB, QueryPool
 from cryokg.release.void import dataset_iri
@@ -48,6 +50,8 @@ from cryokg.release.void import dataset_iri
 __all__ = ["Settings", "create_app"]
 
 _log = logging.getLogger("cryokg.publish.web")
+FILTER_KEYS = {"", "all", *(f.key for f in FILTERS)}
+SUGGESTIONS = 10  # hits per suggestion request
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 
@@ -139,8 +143,9 @@ def create_app(settings: Settings) -> Starlette:
         if data.exists(iri):
             return describe(request, iri, path)
         stem, dot, extension = path.rpartition(".")
-        if dot and by_extension(extension) and data.exists(base + stem.lstrip("/")):
-            return describe(request, base + stem.lstrip("/"), stem, fixed=by_extension(extension).key)
+        by_suffix = by_extension(extension) if dot else None
+        if by_suffix is not None and data.exists(base + stem.lstrip("/")):
+            return describe(request, base + stem.lstrip("/"), stem, fixed=by_suffix.key)
         return error_page(404, f"Nothing is described at {iri} in this release.", {"Vary": "Accept"})
 
     async def void(request: Request) -> Response:
@@ -156,13 +161,39 @@ def create_app(settings: Settings) -> Starlette:
         return renderer.home()
 
     async def search(request: Request) -> Response:
-        return html(renderer.search(request.query_params.get("q", "")[:200]))
+        text = request.query_params.get("q", "")[:MAX_QUERY]
+        kind = request.query_params.get("type", "")[:40]
+        if kind not in FILTER_KEYS:
+            return html(renderer.search(text, kind, error=f"Unknown kind of thing '{kind}'. Use one of: "
+                                        + ", ".join(sorted(FILTER_KEYS - {""}))), 400)
+        return html(renderer.search(text, kind))
+
+    async def suggestions(request: Request) -> Response:
+        """Suggestions as you type: the best few hits as JSON (what cryokg.js shows under a search box)."""
+        text = request.query_params.get("q", "")[:MAX_QUERY]
+        kind = request.query_params.get("type", "")[:40]
+        if kind not in FILTER_KEYS:
+            return JSONResponse({"error": f"unknown type '{kind}'", "types": sorted(FILTER_KEYS - {""})}, 400)
+        hits = renderer.hits(text, kind, limit=SUGGESTIONS)
+        return JSONResponse({"query": text, "type": kind, "results": [
+            {"label": h.label, "iri": h.iri, "href": h.href, "kind": h.kind, "type": h.type_label or h.kind_label,
+             "code": h.code, "matched": h.matched, "how": h.how} for h in hits]})
+
+    async def tree(request: Request) -> Response:
+        request.scope[CACHE_FLAG] = True
+        return html(tree_page())
+
+    @functools.lru_cache(maxsize=1)
+    def tree_page() -> str:
+        return renderer.tree()
 
     async def suggest(request: Request) -> Response:
         params = request.query_params
-        site = params.get("site", "")[:200].strip()
-        technique = params.get("technique", "cryoablation")[:100] or "cryoablation"
-        approach = params.get("approach", "percutaneous")[:100] or "percutaneous"
+        # A sentence of a note is read as the CLI reads it; the text is cut at 1000 characters (reading is
+        # linear in its length), technique and approach are optional overrides as with --technique/--approach.
+        site = params.get("site", "")[:1000].strip()
+        technique = params.get("technique", "")[:100].strip()
+        approach = params.get("approach", "")[:100].strip()
         answer, error, status = None, None, 200
         if site:
             try:
@@ -170,8 +201,8 @@ def create_app(settings: Settings) -> Starlette:
                 from cryokg.answer.code_selection import suggest as run_suggest
                 from cryokg.answer.store import OxigraphEngine
 
-                result = await asyncio.to_thread(run_suggest, OxigraphEngine(store), site, technique=technique,
-                                                 approach=approach)
+                result = await asyncio.to_thread(run_suggest, OxigraphEngine(store), site,
+                                                 technique=technique or None, approach=approach or None)
                 answer = result.to_json()
             except SiteError as exc:
                 error, status = exc.to_json(), 422
@@ -257,11 +288,17 @@ def create_app(settings: Settings) -> Starlette:
             return html(renderer.sparql(""), headers={"Vary": "Accept"})
         endpoint = base + "sparql"  # as in void.ttl; never built from the Host header, which the client chooses
         graph = service_description(endpoint, triples=triples, named_graphs=[void_graph_iri(base)])
-        from cryokg.release.writers import FORMATS
+        from cryokg.release.writers import to_jsonld, to_ntriples, to_rdfxml, to_turtle
 
-        writer = FORMATS[row.rdf_format or "turtle"]
-        text = writer(graph) if row.rdf_format in ("ntriples", "jsonld") else writer(
-            graph, prefixes={**renderer.prefixes, "sd": "http://www.w3.org/ns/sparql-service-description#"})
+        prefixes = {**renderer.prefixes, "sd": "http://www.w3.org/ns/sparql-service-description#"}
+        if row.rdf_format == "ntriples":
+            text = to_ntriples(graph)
+        elif row.rdf_format == "jsonld":
+            text = to_jsonld(graph)
+        elif row.rdf_format == "rdfxml":
+            text = to_rdfxml(graph, prefixes=prefixes)
+        else:
+            text = to_turtle(graph, prefixes=prefixes)
         return Response(text, media_type=row.content_type, headers={"Vary": "Accept"})
 
     # --- errors and lifecycle ----------------------------------------------------------------------------
@@ -275,7 +312,7 @@ def create_app(settings: Settings) -> Starlette:
         return PlainTextResponse("500 Internal Server Error: the error has been logged.", status_code=500)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await pool.start()
         # Everything loaded so far (store, templates, rdflib) lives as long as the server: move it out of the
         # collector's reach, so full collections stay short and do not show up as latency spikes.
@@ -289,6 +326,9 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         Route("/", home, methods=["GET"]),
         Route("/search", search, methods=["GET"]),
+        Route("/search/suggestions", suggestions, methods=["GET"]),
+        Route("/browse/", tree, methods=["GET"]),
+        Route("/browse", lambda request: RedirectResponse("/browse/", status_code=301), methods=["GET"]),
         Route("/suggest", suggest, methods=["GET"]),
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/.well-known/void", void, methods=["GET"]),

@@ -21,7 +21,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -224,18 +223,21 @@ class ReleaseData:
         node = ox.NamedNode(iri)
         found: list[tuple[URIRef, Literal]] = []
         for predicate in LABEL_PREDICATES:
-            found.extend((URIRef(predicate), cast(Literal, from_ox(q.object))) for q in
-                         self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, ox.DefaultGraph()))
+            for q in self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, ox.DefaultGraph()):
+                term = from_ox(q.object)
+                if isinstance(term, Literal):
+                    found.append((URIRef(predicate), term))
         return found
 
     def label(self, iri: str, lang: str = "en") -> str | None:
         """The best display label: English prefLabel, else any prefLabel, else rdfs:label, else a title
         (``dcterms:title``, which the dataset and the ontology carry instead of a label)."""
-        choices = self.labels(iri)
+        choices: list[tuple[URIRef, URIRef | Literal]] = list(self.labels(iri))
         node = ox.NamedNode(iri)
         title = str(DCTERMS.title)
-        choices += [(URIRef(title), cast(Literal, from_ox(q.object))) for g in self._graphs(iri)
-                    for q in self.store.quads_for_pattern(node, ox.NamedNode(title), None, g)]
+        choices += [(URIRef(title), term) for g in self._graphs(iri)
+                    for q in self.store.quads_for_pattern(node, ox.NamedNode(title), None, g)
+                    if isinstance(term := from_ox(q.object), Literal)]
         for predicate in (*LABEL_PREDICATES, title):
             texts = [o for p, o in choices if str(p) == predicate]
             for text in texts:
@@ -243,6 +245,28 @@ class ReleaseData:
                     return str(text)
             if texts:
                 return str(texts[0])
+        return None
+
+    def notation(self, iri: str) -> str | None:
+        """The smallest ``skos:notation`` of *iri* (a code's number), or None."""
+        values = sorted(q.object.value for q in self.store.quads_for_pattern(
+            ox.NamedNode(iri), ox.NamedNode(str(SKOS.notation)), None, ox.DefaultGraph())
+            if isinstance(q.object, ox.Literal))
+        return values[0] if values else None
+
+    def number(self, iri: str, predicate: str) -> float | None:
+        """The numeric value of *predicate* on *iri* (e.g. a step's ``cryo:stepOrder``), or None."""
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return None
+        for quad in self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, ox.DefaultGraph()):
+            if not isinstance(quad.object, ox.Literal):
+                continue
+            try:
+                return float(quad.object.value)
+            except ValueError:
+                continue
         return None
 
     def description(self, iri: str) -> Graph:
@@ -273,6 +297,12 @@ class ReleaseData:
             found.update(q.subject.value for q in self.store.quads_for_pattern(None, None, None, graph)
                          if isinstance(q.subject, ox.NamedNode))
         return sorted(found)
+
+    def literals(self, predicate: str) -> list[tuple[str, str]]:
+        """(subject IRI, text) of every literal object of *predicate* in the release (not the VoID graph)."""
+        return [(q.subject.value, q.object.value)
+                for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), None, ox.DefaultGraph())
+                if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)]
 
     def search(self, text: str, *, limit: int = 50) -> list[SearchHit]:
         """Resources whose labels, synonyms or notations contain *text* (case-insensitive), best first.

@@ -48,6 +48,7 @@ class Link:
     text: str
     iri: str
     local: bool
+    notation: str | None = None  # a code's number, shown beside its label
 
 
 @dataclass
@@ -84,9 +85,11 @@ class ResourcePage:
     formats: list[tuple[MediaType, str]]
     jsonld: str
     diagram: str | None = None
+    code_diagram: str | None = None
     deprecated: bool = False
     assignments: list[dict[str, object]] = field(default_factory=list)
     extra: dict[str, object] = field(default_factory=dict)
+    source_details: list[dict[str, str | None]] = field(default_factory=list)
 
 
 def local_href(iri: str, base: str) -> str | None:
@@ -129,13 +132,21 @@ WELL_KNOWN = {
 def _link(data: ReleaseData, iri: str, prefixes: dict[str, str]) -> Link:
     local = local_href(iri, data.base)
     text = data.label(iri) or WELL_KNOWN.get(iri) or curie(iri, prefixes)
-    return Link(local or link_href(iri, data.base), text, iri, local is not None)
+    notation = data.notation(iri) if local is not None else None
+    return Link(local or link_href(iri, data.base), text, iri, local is not None,
+                notation if notation and notation not in text else None)
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 def _value(data: ReleaseData, term: URIRef | Literal, prefixes: dict[str, str]) -> Value:
     if isinstance(term, URIRef):
         return Value(link=_link(data, str(term), prefixes))
-    datatype = curie(str(term.datatype), prefixes) if term.datatype else None
+    if term.datatype == URIRef(_XSD + "boolean"):  # yes or no for people, not "true (xsd:boolean)"
+        return Value(text="yes" if str(term).lower() in ("true", "1") else "no")
+    plain = term.datatype is None or str(term.datatype).startswith(_XSD)
+    datatype = None if plain else curie(str(term.datatype), prefixes)
     return Value(text=str(term), lang=term.language, datatype=datatype)
 
 
@@ -189,7 +200,7 @@ def schema_jsonld(data: ReleaseData, iri: str) -> dict[str, object]:
                 media = next((str(m).rsplit("media-types/", 1)[-1] for q, m in data.outgoing(str(o))
                               if str(q) == "http://www.w3.org/ns/dcat#mediaType"), None)
                 downloads.append({"@type": "DataDownload", "contentUrl": str(o), "encodingFormat": media})
-        doc["distribution"] = sorted(downloads, key=lambda d: d["contentUrl"])
+        doc["distribution"] = sorted(downloads, key=lambda d: d["contentUrl"] or "")
     elif kind == "DefinedTerm" and notations:
         doc["termCode"] = notations[0]
     return {k: v for k, v in doc.items() if v is not None}
@@ -206,47 +217,73 @@ def _group(pairs: list[tuple[URIRef, URIRef | Literal]], data: ReleaseData,
     grouped: dict[str, list[URIRef | Literal]] = {}
     for predicate, obj in pairs:
         grouped.setdefault(str(predicate), []).append(obj)
+    step = data.base + "def/stepOrder"
+
+    def order(value: Value) -> tuple[float, str, str]:
+        """Steps in procedure order (``cryo:stepOrder``), codes by number, everything else by name."""
+        number = data.number(value.link.iri, step) if value.link and value.link.local else None
+        text = value.link.text.lower() if value.link else value.text.lower()
+        return (number if number is not None else float("inf"), (value.link.notation or "") if value.link else "", text)
+
     relations = []
-    for predicate in sorted(grouped, key=lambda p: (data.label(p) or curie(p, prefixes)).lower()):
-        values = [_value(data, o, prefixes) for o in grouped[predicate]]
-        values.sort(key=lambda v: (v.link.text.lower() if v.link else v.text.lower()))
-        relations.append(Relation(_link(data, predicate, prefixes), values))
+    for name in sorted(grouped, key=lambda p: (data.label(p) or curie(p, prefixes)).lower()):
+        values = sorted((_value(data, o, prefixes) for o in grouped[name]), key=order)
+        relations.append(Relation(_link(data, name, prefixes), values))
     return relations
 
 
-def find_diagram(data: ReleaseData, iri: str, diagrams: Path | None) -> str | None:
-    """The name of the family diagram (``build/diagrams/*.svg``) for a code page, if one was drawn.
+def source_details(data: ReleaseData, iris: list[str]) -> list[dict[str, str | None]]:
+    """The sources of a page as their titles (``dcterms:title``), publishers and addresses, by title."""
+    rows = []
+    for iri in iris:
+        facts = data.outgoing(iri)
+        title = next((str(o) for p, o in facts if p == DCTERMS.title), None)
+        publisher = next((str(o) for p, o in facts if p == DCTERMS.publisher and isinstance(o, Literal)), None)
+        rows.append({"iri": iri, "href": link_href(iri, data.base), "title": title or data.label(iri) or iri,
+                     "publisher": publisher, "titled": "yes" if title else None})
+    return sorted(rows, key=lambda r: ((r["title"] or "").lower(), r["iri"]))
 
-    The diagram is found by name: a file named after the code's notation, its family's local name, or else
-    any file with "family" in its name.
+
+def find_diagram(data: ReleaseData, iri: str, diagrams: Path | None) -> str | None:
+    """The family diagram (``build/diagrams/*.svg``) for a code page, if one was drawn.
+
+    Found by name: a file named after the family's local name, or else any file with "family" in its name.
     """
     if diagrams is None or not diagrams.is_dir():
         return None
     files = sorted(p.name for p in diagrams.glob("*.svg"))
-    if not files:
-        return None
     pairs = data.outgoing(iri)
-    keys = [str(o) for p, o in pairs if p == SKOS.notation]
-    keys += [str(o).rstrip("/").rsplit("/", 1)[-1] for p, o in pairs if p == SKOS.broader]
+    keys = [str(o).rstrip("/").rsplit("/", 1)[-1] for p, o in pairs if p == SKOS.broader]
     keys.append(iri.rstrip("/").rsplit("/", 1)[-1])
     for key in keys:
         for name in files:
-            if key and key.lower() in name.lower():
+            if key and key.lower() in name.lower() and not name.startswith("code-"):
                 return name
     return next((name for name in files if "family" in name.lower()), None)
+
+
+def find_code_diagram(data: ReleaseData, iri: str, diagrams: Path | None) -> str | None:
+    """The picture of one code (``diagrams/code-<notation>.svg``: its scope and structures), if one was drawn."""
+    if diagrams is None:
+        return None
+    for notation in sorted(str(o) for p, o in data.outgoing(iri) if p == SKOS.notation):
+        name = f"code-{notation}.svg"
+        if (diagrams / name).is_file():
+            return name
+    return None
 
 
 def assignments_of(data: ReleaseData, iri: str, prefixes: dict[str, str]) -> list[dict[str, object]]:
     """The sourced code assignments (``cryo:CodeAssignment``) naming *iri* as their structure, for the
     "Reported with" table of nerve and plexus pages: technique, code, kind and the assignment itself."""
     cryo = data.base + "def/"
-    rows = []
+    rows: list[dict[str, Link | str | None]] = []
     for subject, predicate in data.incoming(iri):
         if str(predicate) != cryo + "structure" or cryo + "CodeAssignment" not in data.types(str(subject)):
             continue
         facts = data.outgoing(str(subject))
 
-        def first(name: str, facts=facts) -> Link | None:
+        def first(name: str, facts: list[tuple[URIRef, URIRef | Literal]] = facts) -> Link | None:
             values = sorted(str(o) for p, o in facts if str(p) == cryo + name and isinstance(o, URIRef))
             return _link(data, values[0], prefixes) if values else None
 
@@ -255,7 +292,11 @@ def assignments_of(data: ReleaseData, iri: str, prefixes: dict[str, str]) -> lis
                      "kind": first("assignmentKind"),
                      "notation": next((str(o) for p, o in data.outgoing(code.iri) if p == SKOS.notation), code.text)
                      if code else ""})
-    return sorted(rows, key=lambda r: (r["technique"].text if r["technique"] else "", r["notation"]))
+    def key(row: dict[str, Link | str | None]) -> tuple[str, str]:
+        technique, notation = row["technique"], row["notation"]
+        return (technique.text if isinstance(technique, Link) else "", notation if isinstance(notation, str) else "")
+
+    return [dict(row) for row in sorted(rows, key=key)]
 
 
 def build_page(data: ReleaseData, iri: str, *, diagrams: Path | None = None,
@@ -288,6 +329,8 @@ def build_page(data: ReleaseData, iri: str, *, diagrams: Path | None = None,
         relations=relations, incoming=incoming, sources=sources, mappings=mappings, formats=formats,
         jsonld=jsonld_script(schema_jsonld(data, iri)),
         diagram=find_diagram(data, iri, diagrams) if is_code else None,
+        code_diagram=find_code_diagram(data, iri, diagrams) if is_code else None,
         deprecated=any(p == OWL.deprecated and str(o).lower() == "true" for p, o in pairs),
         assignments=assignments_of(data, iri, prefixes),
+        source_details=source_details(data, [s.iri for s in sources]),
     )

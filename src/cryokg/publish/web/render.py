@@ -6,6 +6,7 @@ request and ``cryokg site`` once per resource and format, so both publish the sa
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +15,16 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from rdflib.namespace import SKOS
 
 from cryokg.namespaces import prefixes_for
+from cryokg.publish.web.browse import Browse
 from cryokg.publish.web.data import ReleaseData
 from cryokg.publish.web.negotiation import MediaType, offers
 from cryokg.publish.web.pages import build_page, jsonld_script, link_href, local_href, schema_jsonld
+from cryokg.publish.web.search import FILTERS, MAX_QUERY, Hit, SearchIndex
 from cryokg.release.void import dataset_iri
 from cryokg.release.writers import to_jsonld, to_ntriples, to_rdfxml, to_turtle
 from cryokg.version import __version__
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 __all__ = ["DEFAULT_QUERY", "Example", "Renderer", "release_files"]
 
@@ -57,8 +62,15 @@ class Renderer:
     def __post_init__(self) -> None:
         self.env = Environment(loader=PackageLoader("cryokg.publish", "templates"),
                                autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-        self.env.globals.update(version=__version__, static=self.static, base=self.data.base)
+        self.env.globals.update(version=__version__, static=self.static, base=self.data.base,
+                                browse_href="/browse/")
         self.prefixes = prefixes_for(self.data.base)
+        self.browse = Browse(self.data)
+
+    @functools.cached_property
+    def index(self) -> SearchIndex:
+        """The search index (built on first search: the static export never needs it)."""
+        return SearchIndex(self.data)
 
     # --- RDF ------------------------------------------------------------------------------------------
     def rdf(self, iri: str, row: MediaType) -> str:
@@ -78,11 +90,32 @@ class Renderer:
     def resource(self, iri: str) -> str:
         diagrams = self.build_dir / "diagrams"
         page = build_page(self.data, iri, diagrams=diagrams)
-        return self._render("resource.html", page=page, title=page.label)
+        structure = self.browse.structures.get(iri)
+        table = self.browse.class_table(iri) if "http://www.w3.org/2002/07/owl#Class" in self.data.types(iri) else None
+        if table is not None:  # the members table replaces the flat list of "type" links
+            page.incoming = [r for r in page.incoming if r.predicate.iri != RDF_TYPE]
+        tree_anchor = None
+        if structure is not None:
+            sections = {section.key for section in self.browse.tree}
+            tops = [t for t in self.browse.top_order if t in structure.tops]
+            keys = [f"region-{self.browse.slug(t)}" for t in tops]
+            keys += [f"kind-{self.browse.slug(structure.kind)}"] if structure.kind else []
+            keys += ["groups"] if structure.group else []
+            tree_anchor = next((k for k in keys if k in sections), None)
+        return self._render("resource.html", page=page, title=page.label, structure=structure,
+                            tree_anchor=tree_anchor, comparison=self.browse.comparison(iri), table=table,
+                            techniques=sorted(self.data.label(t) or t for t in self.browse.techniques))
+
+    def tree(self) -> str:
+        """The browse page: the hierarchy of structures with their codes."""
+        return self._render("browse.html", title="Browse the structures and their codes", sections=self.browse.tree,
+                            family=self.browse.family, techniques=sorted(self.data.label(t) or t
+                                                                         for t in self.browse.techniques),
+                            notation=self.browse.notation, label=self.browse.label, href=self.browse.href)
 
     def home(self) -> str:
         dataset = str(dataset_iri(self.data.base))
-        ds = schema_jsonld(self.data, dataset) if self.data.exists(dataset) else {"name": "cryokg"}
+        ds: dict[str, object] = schema_jsonld(self.data, dataset) if self.data.exists(dataset) else {"name": "cryokg"}
         codes = []
         for iri in self.data.instances(self.data.base + "def/ProcedureCode"):
             notation = sorted(str(o) for p, o in self.data.outgoing(iri) if p == SKOS.notation)
@@ -90,28 +123,38 @@ class Renderer:
                           "label": self.data.label(iri) or iri,
                           "family": any(p == SKOS.broader for p, o in self.data.outgoing(iri))})
         codes.sort(key=lambda c: (not c["family"], c["notation"]))
-        classes = []
+        classes: list[dict[str, str | int | None]] = []
         for iri in self.data.instances("http://www.w3.org/2002/07/owl#Class"):
             count = len(self.data.instances(iri))
             if count and iri.startswith(self.data.base):
                 classes.append({"href": local_href(iri, self.data.base), "label": self.data.label(iri) or iri,
                                 "count": count})
-        classes.sort(key=lambda c: c["label"].lower())
+        classes.sort(key=lambda c: str(c["label"]).lower())
         return self._render("home.html", title=str(ds.get("name", "cryokg")), dataset=ds,
                             dataset_href=local_href(dataset, self.data.base), codes=codes, classes=classes,
                             files=release_files(self.build_dir), jsonld=jsonld_script(ds) if "@type" in ds else None,
                             formats=offers("resource"))
 
-    def search(self, text: str) -> str:
-        hits = self.data.search(text) if text else []
+    def hits(self, text: str, kind: str = "", limit: int = 50) -> list[Hit]:
+        """Ranked search hits with their links and, for structures, their codes (KeyError: unknown *kind*)."""
+        hits = self.index.search(text, kind=kind, limit=limit) if text.strip() else []
         for hit in hits:
-            hit.href = link_href(hit.iri, self.data.base)  # type: ignore[attr-defined]
-        return self._render("search.html", title=f"Search: {text}" if text else "Search", q=text, hits=hits)
+            hit.href = link_href(hit.iri, self.data.base)
+            structure = self.browse.structures.get(hit.iri)
+            hit.code = structure.answer.text if structure else (self.data.notation(hit.iri) or "")
+        return hits
+
+    def search(self, text: str, kind: str = "", *, error: str | None = None) -> str:
+        hits = self.hits(text, kind) if error is None else []
+        return self._render("search.html", title=f"Search: {text}" if text else "Search", q=text, kind=kind,
+                            hits=hits, filters=FILTERS, error=error, max_query=MAX_QUERY)
 
     def suggest(self, site: str, technique: str, approach: str, answer: dict | None, error: dict | None) -> str:
         return self._render("suggest.html", title="Which code?", site=site, technique=technique, approach=approach,
                             answer=answer, error=error, code_href=self._code_href,
-                            external_href=lambda iri: link_href(str(iri), self.data.base))
+                            external_href=lambda iri: link_href(str(iri), self.data.base),
+                            source_title=lambda answers, url: next(
+                                (a["source_titles"][url] for a in answers if url in a.get("source_titles", {})), None))
 
     def _code_href(self, notation: str) -> str | None:
         for iri in self.data.instances(self.data.base + "def/ProcedureCode"):
