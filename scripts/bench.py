@@ -10,7 +10,13 @@ Sections, each on synthetic graphs from ``cryokg synth`` (same seed, same graph)
   results compared;
 * sparql: every catalogue query and ``suggest``, embedded store (pyoxigraph) against rdflib in memory,
   p50/p99, answers compared;
-* http: ``cryokg serve`` against ``rdflib-endpoint`` on loopback with wrk, 1 and 50 connections, varied requests;
+* http: ``cryokg serve`` against ``rdflib-endpoint`` on loopback with wrk, 1 and 50 connections, varied requests,
+  at 100 k, 1 M and the scale size, with each server's start-up time;
+* memory: the build child on the ``foreign`` synthetic shape (foreign IRIs, kilobyte literals), for the peak RSS per
+  asserted triple beside the ``coding`` shape's (the build section);
+* scale: the build child at ``--scale-size`` (10 M by default; 0 leaves it out), served in the http section;
+* publish: ``cryokg publish`` of a release into Oxigraph server and Virtuoso (the client's time and peak RSS) and
+  a catalogue query on each store;
 * profile: validation time per shape, cProfile of reasoning, cost of the endpoint's query check.
 
 Writes docs/benchmarks.json and the whole of docs/benchmarks.md (never edit it by hand). Examples::
@@ -87,20 +93,23 @@ def environment() -> dict:
             "load_average_start": os.getloadavg(), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
 
 
-def synth_sources(size: int, seed: int, work: Path, reuse: bool) -> tuple[Path, float]:
-    folder = work / f"src-{size}"
+def synth_sources(size: int, seed: int, work: Path, reuse: bool, *, shape: str = "coding") -> tuple[Path, float]:
+    folder = work / (f"src-{size}" if shape == "coding" else f"src-{shape}-{size}")
     if reuse and (folder / "data").is_dir():
         return folder, 0.0
     shutil.rmtree(folder, ignore_errors=True)
     start = time.perf_counter()
-    subprocess.run([CRYOKG, "synth", "--triples", str(size), "--seed", str(seed), "--sources-dir", str(folder)],
-                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run([CRYOKG, "synth", "--triples", str(size), "--seed", str(seed), "--shape", shape,
+                    "--sources-dir", str(folder)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return folder, time.perf_counter() - start
 
 
-def bench_build(size: int, sources: Path, work: Path, *, reuse: bool, timeout_s: float) -> dict:
-    out = work / f"build-{size}.json"
-    pid_file = work / f"build-{size}.pid"
+def bench_build(size: int, sources: Path, work: Path, *, reuse: bool, timeout_s: float, tag: str = "",
+                keep: Path | None = None) -> dict:
+    """One size's build stages in a child process (``scripts/bench_build.py``); a child that fails or runs out
+    of time or memory is reported with its exit status, peak RSS and the last stage its log reached."""
+    out = work / f"build{tag}-{size}.json"
+    pid_file = work / f"build{tag}-{size}.pid"
     if reuse and not out.is_file() and pid_file.is_file():
         pid = int(pid_file.read_text())
         _log(f"build {size}: waiting for the child already running (pid {pid})")
@@ -111,13 +120,18 @@ def bench_build(size: int, sources: Path, work: Path, *, reuse: bool, timeout_s:
         result = json.loads(out.read_text())
         result["reused"] = True
         return result
-    _log(f"build {size}: child process")
-    child = _run_child([PYTHON, str(HERE / "bench_build.py"), str(sources), str(out)], timeout_s=timeout_s,
-                       log=work / f"build-{size}.log")
+    _log(f"build{tag} {size}: child process")
+    log = work / f"build{tag}-{size}.log"
+    argv = [PYTHON, str(HERE / "bench_build.py"), str(sources), str(out)] + (["--keep", str(keep)] if keep else [])
+    child = _run_child(argv, timeout_s=timeout_s, log=log)
     if child["exit"] != 0 or not out.is_file():
-        return {"failed": child, "log_tail": (work / f"build-{size}.log").read_text()[-1500:]}
+        text = log.read_text(errors="replace")
+        reached = [line.split("bench_build: ", 1)[1] for line in text.splitlines() if line.startswith("bench_build: ")]
+        return {"failed": child, "last_stage": reached[-1] if reached else None, "log_tail": text[-1500:],
+                "load_average": os.getloadavg()}
     result = json.loads(out.read_text())
     result["child"] = child
+    result["load_average"] = os.getloadavg()
     out.write_text(json.dumps(result, indent=2))
     return result
 
@@ -252,13 +266,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/cryokg-bench"), help="scratch folder")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse synthetic sources and build-stage results already in --work (same script)")
-    parser.add_argument("--sections", default="build,real,shacl,suite,sparql,http,profile")
+    parser.add_argument("--sections", default="build,real,shacl,suite,sparql,http,memory,scale,publish,profile")
+    parser.add_argument("--foreign-sizes", default=None,
+                        help="sizes of the 'foreign' synthetic shape built in the memory section (default: 1 M, or "
+                             "the smallest size with --quick)")
+    parser.add_argument("--scale-size", type=int, default=10_000_000,
+                        help="the scale section's size: built, then served and published (default: 10000000; "
+                             "0 leaves it out; left out with --quick)")
+    parser.add_argument("--publish-sizes", default=None,
+                        help="sizes published in the publish section (default: 1 M and the scale size, or the "
+                             "smallest size with --quick)")
     parser.add_argument("--shacl-max", type=int, default=1_000_000, help="largest size for the SHACL comparison")
     parser.add_argument("--pyshacl-max", type=int, default=100_000,
                         help="largest size at which pyshacl (the reference engine) is timed too")
     parser.add_argument("--sparql-max", type=int, default=1_000_000, help="largest size for the SPARQL comparison")
     parser.add_argument("--http-sizes", default=None, help="comma-separated sizes served in the HTTP section "
-                        "(default: every size up to 100 k, or the smallest with --quick)")
+                        "(default: 100 k, 1 M and the scale size, or the smallest with --quick)")
     parser.add_argument("--budget-min", type=float, default=150.0, help="time limit of one build child, minutes")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "benchmarks.json")
     parser.add_argument("--md", type=Path, default=ROOT / "docs" / "benchmarks.md")
@@ -326,28 +349,66 @@ def main(argv: list[str] | None = None) -> int:
                                 budget_s=3.0 if args.quick else 8.0, timeout_s=30.0 if args.quick or big else 60.0)
             results["sparql"][str(size)] = result
             results["mismatches"] += [f"sparql {size}: {m}" for m in result["mismatches"]]
+    scale = 0 if args.quick else args.scale_size
+    if "scale" in sections and scale:
+        sources[scale], results["synth_s"][str(scale)] = synth_sources(scale, args.seed, args.work, args.reuse)
+        _log(f"scale: build stages at {scale}")
+        results["build"][str(scale)] = bench_build(scale, sources[scale], args.work, reuse=args.reuse,
+                                                   timeout_s=args.budget_min * 60 * 4,
+                                                   keep=args.work / f"release-{scale}")  # served and published below
+    if "memory" in sections:
+        foreign_sizes = ([int(x) for x in args.foreign_sizes.split(",")] if args.foreign_sizes
+                         else [sizes[0]] if args.quick else [1_000_000])
+        results["build_foreign"] = {}
+        for size in foreign_sizes:
+            _log(f"memory: the foreign shape at {size}")
+            folder, _ = synth_sources(size, args.seed, args.work, args.reuse, shape="foreign")
+            results["build_foreign"][str(size)] = bench_build(size, folder, args.work, reuse=args.reuse,
+                                                              timeout_s=args.budget_min * 60, tag="-foreign")
     if "http" in sections:
         from bench_http import run_http
 
         http_sizes = ([int(x) for x in args.http_sizes.split(",")] if args.http_sizes
-                      else [sizes[0]] if args.quick else [s for s in sizes if s <= 100_000] or [sizes[0]])
+                      else [sizes[0]] if args.quick
+                      else sorted({s for s in sizes if s in (100_000, 1_000_000)} | ({scale} if scale else set()))
+                      or [sizes[0]])
         results["http_by_size"] = {}
         for size in http_sizes:
             if size not in sources:
                 sources[size], _ = synth_sources(size, args.seed, args.work, args.reuse)
             release = args.work / f"release-{size}"
-            _log(f"http: cryokg build of the {size}-triple release")
-            build = _run_child([CRYOKG, "build", "--sources", str(sources[size]), "--out", str(release), "--quiet"],
-                               timeout_s=args.budget_min * 60, log=args.work / f"release-{size}.log")
+            build: dict = {"reused": str(release)}
+            if not (release / "manifest.json").is_file():  # the scale section's release is complete already
+                _log(f"http: cryokg build of the {size}-triple release")
+                build = _run_child([CRYOKG, "build", "--sources", str(sources[size]), "--out", str(release),
+                                    "--quiet"], timeout_s=args.budget_min * 60 * 4, log=args.work / f"release-{size}.log")
             _log(f"http: load tests on the {size}-triple release")
-            measured = {"size": size, "cryokg_build": build,
-                        **run_http(release, sources[size], seconds=3 if args.quick else 10, work=args.work)}
+            measured = {"size": size, "cryokg_build": build, "load_average": os.getloadavg(),
+                        **run_http(release, sources[size], seconds=3 if args.quick else 10, work=args.work,
+                                   rdflib_endpoint=size <= 1_000_000)}
             results["http_by_size"][str(size)] = measured
             if measured.get("answers_equal") not in (True, None):
                 results["mismatches"].append(f"http {size}: {measured['answers_equal']}")
         # The targets are read at 100 k (the issue's size), else at the largest size served.
         target = "100000" if "100000" in results["http_by_size"] else str(max(http_sizes))
         results["http"] = results["http_by_size"][target]
+    if "publish" in sections:
+        from bench_publish import run_publish
+
+        publish_sizes = ([int(x) for x in args.publish_sizes.split(",")] if args.publish_sizes
+                         else [sizes[0]] if args.quick else sorted({1_000_000} | ({scale} if scale else set())))
+        results["publish"] = {}
+        for size in publish_sizes:
+            if size not in sources:
+                sources[size], _ = synth_sources(size, args.seed, args.work, args.reuse)
+            release = args.work / f"release-{size}"
+            if not (release / "manifest.json").is_file():
+                _log(f"publish: cryokg build of the {size}-triple release")
+                _run_child([CRYOKG, "build", "--sources", str(sources[size]), "--out", str(release), "--quiet"],
+                           timeout_s=args.budget_min * 60 * 4, log=args.work / f"release-{size}.log")
+            _log(f"publish: the {size}-triple release into Oxigraph server and Virtuoso")
+            results["publish"][str(size)] = run_publish(release, sources[size], work=args.work,
+                                                        run_child=_run_child, cryokg=CRYOKG)
     if "profile" in sections:
         _log("profiles")
         results["profile"] = bench_profiles(sources[sizes[0]])
@@ -357,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.merge and args.json.is_file():  # re-measured sections replace theirs in the earlier results
         earlier = json.loads(args.json.read_text(encoding="utf-8"))
         keys = {"build": "build", "real": "real_build", "shacl": "shacl", "suite": "shacl_suite", "sparql": "sparql",
-                "http": "http", "http_by_size": "http_by_size", "profile": "profile"}
+                "http": "http", "http_by_size": "http_by_size", "profile": "profile", "memory": "build_foreign",
+                "publish": "publish"}
         for section, key in keys.items():
             if section.split("_")[0] in sections and key in results:
                 earlier[key] = results[key]

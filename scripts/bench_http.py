@@ -39,18 +39,23 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(argv: list[str], ready_url: str, *, timeout: float = 300.0, log: Path) -> Iterator[subprocess.Popen]:
-    """Start a server, wait until *ready_url* answers 200, stop it by PID (TERM, then KILL) on exit."""
+def server(argv: list[str], ready_url: str, *, timeout: float = 300.0, log: Path,
+           timings: dict | None = None) -> Iterator[subprocess.Popen]:
+    """Start a server, wait until *ready_url* answers 200, stop it by PID (TERM, then KILL) on exit; the seconds
+    from start to the first answer go to ``timings["startup_s"]``."""
+    started = time.monotonic()
     with log.open("wb") as out:
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + timeout
+        deadline = started + timeout
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"server exited with {process.returncode}: {log.read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(ready_url, timeout=5) as response:
                     if response.status == 200:
+                        if timings is not None:
+                            timings["startup_s"] = time.monotonic() - started
                         break
             except OSError:
                 pass
@@ -147,17 +152,55 @@ def _same_answers(cryokg_url: str, other_url: str, quoted: list[str]) -> bool | 
     return True
 
 
-def run_http(release: Path, sources: Path, *, seconds: int, work: Path, count: int = 200) -> dict:
+def _rss_mib(pid: int) -> float:
+    """Resident memory of a process and its children (the server and its query workers), MiB."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(entry.name) == pid or int(stat[1]) == pid or int(stat[3]) == pid:  # itself, children, group
+                total += int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 2**20
+
+
+def startup(release: Path, *, work: Path, runs: int = 2) -> list[dict]:
+    """``cryokg serve`` started *runs* times on the release: seconds until it answers, and its memory then (the
+    first start of a large release builds its on-disk store; later starts open it)."""
+    found = []
+    for n in range(runs):
+        url = f"http://127.0.0.1:{_free_port()}"
+        argv = [str(VENV_BIN / "cryokg"), "serve", "--build", str(release), "--host", "127.0.0.1",
+                "--port", url.rsplit(":", 1)[1], "--workers", "2"]
+        timings: dict = {}
+        with server(argv, f"{url}/sparql?query=ASK%7B%7D", timeout=3600, log=work / f"cryokg-startup-{n}.log",
+                    timings=timings) as process:
+            timings["rss_mib"] = _rss_mib(process.pid)
+        found.append(timings)
+    return found
+
+
+def run_http(release: Path, sources: Path, *, seconds: int, work: Path, count: int = 200,
+             rdflib_endpoint: bool = True) -> dict:
     """The HTTP table: cryokg (pages, Turtle, SPARQL, search suggestions) and rdflib-endpoint (SPARQL), 1 and 50
     connections.
 
     Both servers are up together only for the answer check; each load test runs while the other server idles.
+    rdflib-endpoint is left out with *rdflib_endpoint* false (above 1 M triples: rdflib holds about 1.2 KB a
+    triple); when it does not come up, how it failed is the result.
     """
     if shutil.which("wrk") is None:
         return {"skipped": "wrk is not installed (apt-get install -y wrk)"}
+    results: dict[str, object] = {"cryokg_startup": startup(release, work=work)}
     targets = _requests(release, sources, count)
-    results: dict[str, object] = {"requests_varied": {k: len(v) for k, v in targets.items()}, "seconds": seconds}
+    results.update({"requests_varied": {k: len(v) for k, v in targets.items()}, "seconds": seconds})
     endpoint = VENV_BIN / "rdflib-endpoint"
+    if not rdflib_endpoint:
+        results["rdflib-endpoint"] = "not run at this size: rdflib holds about 1.2 KB a triple in memory"
+        endpoint = Path("/nonexistent")
     ours, theirs = f"http://127.0.0.1:{_free_port()}", f"http://127.0.0.1:{_free_port()}"
     cryokg_argv = [str(VENV_BIN / "cryokg"), "serve", "--build", str(release), "--host", "127.0.0.1",
                    "--port", ours.rsplit(":", 1)[1], "--workers", "2"]
@@ -166,9 +209,17 @@ def run_http(release: Path, sources: Path, *, seconds: int, work: Path, count: i
         if endpoint.exists():
             argv = [str(endpoint), "serve", str(release / "cryokg.nt"), "--host", "127.0.0.1",
                     "--port", theirs.rsplit(":", 1)[1]]
-            stack.enter_context(server(argv, f"{theirs}/?query=ASK%7B%7D", log=work / "rdflib-endpoint.log"))
-            results["answers_equal"] = _same_answers(f"{ours}/sparql", f"{theirs}/", targets["sparql"][:5])
-        else:
+            timings: dict = {}
+            try:
+                stack.enter_context(server(argv, f"{theirs}/?query=ASK%7B%7D", log=work / "rdflib-endpoint.log",
+                                           timeout=1800, timings=timings))
+            except RuntimeError as exc:  # it did not load the release: that is the measurement
+                results["rdflib-endpoint"] = f"failed to start: {str(exc)[-600:]}"
+                endpoint = Path("/nonexistent")
+            else:
+                results["rdflib_endpoint_startup_s"] = timings.get("startup_s")
+                results["answers_equal"] = _same_answers(f"{ours}/sparql", f"{theirs}/", targets["sparql"][:5])
+        elif "rdflib-endpoint" not in results:
             results["rdflib-endpoint"] = "skipped: pip install rdflib-endpoint"
         for kind, accept, prefix in (("page", "text/html", ""), ("turtle", "text/turtle", ""),
                                      ("sparql", "application/sparql-results+json", "/sparql?query="),

@@ -91,6 +91,74 @@ def targets(results: dict, nlogn: Callable) -> list[list[str]]:
         else:
             rows.append(["1 M triples: full build and validation finish", "did not finish (see build section)",
                          "MISSED"])
+    rows += _issue18_targets(results, nlogn)
+    return rows
+
+
+def _issue18_targets(results: dict, nlogn: Callable) -> list[list[str]]:
+    """Issue 18: memory per triple at 1 M (both shapes), 10 M, serving at 1 M and 10 M, queries at 1 M, publish."""
+    rows = []
+    measured = []
+    for shape, key in (("coding", "build"), ("foreign", "build_foreign")):
+        build = results.get(key, {}).get("1000000")
+        if build:
+            value = _per_triple(build) if "stages" in build else None
+            measured.append((shape, value))
+    if measured:
+        ok = all(v is not None and v <= 1024 for _, v in measured)
+        rows.append(["peak RSS per asserted triple at 1 M ≤ 1 KB, synthetic and foreign-IRI shapes",
+                     "; ".join(f"{shape}: {_f(v, 0) if v else 'did not finish'} bytes" for shape, v in measured),
+                     "met" if ok else "MISSED"])
+    builds = {int(k): v for k, v in results.get("build", {}).items()}
+    big = max((k for k in builds if k >= 10_000_000), default=None)
+    if big:
+        b = builds[big]
+        if "stages" in b:
+            sizes = sorted(k for k, v in builds.items() if "stages" in v)
+            pair = sizes[-2:]
+            last = {k: v for k, v in results.get("slopes_last", {}).items() if v is not None and k != "peak memory"}
+            bad = sorted(k for k, v in last.items() if nlogn(v, pair) is False)
+            rows.append([f"{_size(big)} built, validated and exported; no stage worse than n log n from "
+                         f"{_size(pair[0])}", f"{_f(b['total_s'] / 60, 1)} min, peak {_f(b['peak_rss_mib_self'], 0)} MiB"
+                         + (f"; steeper: {', '.join(f'{k} ({_f(last[k])})' for k in bad)}" if bad else
+                            "; every stage ≤ n log n"), "met" if not bad else "MISSED"])
+        else:
+            rows.append([f"{_size(big)} built", f"did not finish: {b.get('last_stage')}", "MISSED"])
+    by_size = results.get("http_by_size", {})
+    for size in ("1000000", str(big) if big else ""):
+        http = by_size.get(size)
+        if not http or "cryokg page c50" not in http:
+            continue
+        page = http["cryokg page c50"]
+        ours, theirs = http.get("cryokg sparql c50", {}), http.get("rdflib-endpoint sparql c50")
+        ratio = (f"SPARQL {_f(ours.get('requests_per_s'), 1)} vs {_f(theirs['requests_per_s'], 1)} req/s"
+                 if theirs else f"rdflib-endpoint: {http.get('rdflib-endpoint', 'not run')}")
+        starts = http.get("cryokg_startup") or [{}]
+        ok = page.get("p99_ms", 99) < 20 and (size != "1000000" or not theirs or
+                                               ours.get("requests_per_s", 0) >= 10 * max(theirs["requests_per_s"], 0.1))
+        rows.append([f"serving {_size(size)}: pages p99 < 20 ms at 50 clients; SPARQL ≥ 10× rdflib-endpoint "
+                     "(1 M); start-up", f"p99 {_f(page.get('p99_ms'), 1)} ms; {ratio}; start-up "
+                     + ", ".join(f"{_f(s.get('startup_s'))} s" for s in starts), "met" if ok else "MISSED"])
+    sparql = results.get("sparql", {}).get("1000000")
+    if sparql:
+        slow = [n for n, q in sparql["queries"].items() if q["oxigraph"].get("timed_out")
+                or (q["oxigraph"].get("p50_ms") or 0) >= 200
+                or (not q["rdflib"].get("timed_out") and (q.get("speedup_p50") or 0) < 1)]
+        rows.append(["every catalogue query at 1 M: embedded ≥ rdflib and < 200 ms (p50)",
+                     "all" if not slow else "not: " + ", ".join(slow), "met" if not slow else "MISSED"])
+    publish = results.get("publish", {})
+    for size, v in sorted(publish.items(), key=lambda kv: int(kv[0])):
+        shown = []
+        for kind in ("oxigraph", "virtuoso"):
+            entry = v.get(kind, {})
+            if "load" in entry:
+                shown.append(f"{kind} {_f(entry['load']['wall_s'])} s, client {_f(entry['load']['peak_rss_mib'], 0)} "
+                             f"MiB, query {_f(entry.get('catalogue_query', {}).get('median_ms'))} ms")
+            else:
+                shown.append(f"{kind}: {entry.get('skipped', 'not run')[:60]}")
+        ok = all(v.get(k, {}).get("served_triples") == v["triples"] for k in ("oxigraph", "virtuoso"))
+        rows.append([f"publish {_size(size)} in chunks into Oxigraph and Virtuoso, flat client memory",
+                     "; ".join(shown), "met" if ok else "MISSED"])
     return rows
 
 
@@ -156,6 +224,10 @@ def _build_section(results: dict, nlogn: Callable) -> str:
                      "–" if bound is None else ("yes" if bound else "**NO**")])
     rows.append(["peak RSS (MiB)", *[_f(done[s]["peak_rss_mib_self"], 0) for s in sizes],
                  _f(results["slopes"].get("peak memory")), _f(last.get("peak memory")), ""])
+    rows.append(["peak RSS per asserted triple (bytes)", *[_f(_per_triple(done[s]), 0) for s in sizes], "", "", ""])
+    rows.append(["where the sources were held", *[done[s].get("store", "rdflib memory store") for s in sizes],
+                 "", "", ""])
+    rows.append(["load average after the child", *[_load(done[s].get("load_average")) for s in sizes], "", "", ""])
     rows.append(["triples (asserted / with inferences)", *[f"{done[s]['triples']:,} / {done[s]['inferred_triples']:,}"
                                                             for s in sizes], "", "", ""])
     rows.append(["validation", *[done[s]["validation"]["summary"] if done[s].get("validation") else "–"
@@ -169,13 +241,102 @@ def _build_section(results: dict, nlogn: Callable) -> str:
              "after that size's run.\n")
     failed = {k: v for k, v in builds.items() if "stages" not in v}
     for size, value in failed.items():
-        text += f"\n**{_size(size)} did not finish**: `{value.get('failed')}`\n\n```\n{value.get('log_tail', '')}\n```\n"
+        child = value.get("failed") or {}
+        why = ("killed at the time limit" if child.get("timed_out") else
+               "out of memory (killed by signal 9 without the time limit)" if child.get("exit") == -9 else
+               f"exit status {child.get('exit')}")
+        text += (f"\n**{_size(size)} did not finish**: {why}, after {_f(child.get('wall_s'))} s, peak RSS "
+                 f"{_f(child.get('peak_rss_mib'), 0)} MiB; last stage reached: `{value.get('last_stage')}`.\n\n"
+                 f"```\n{value.get('log_tail', '')}\n```\n")
     reused = [s for s in sizes if done[s].get("reused")]
     if reused:
         text += (f"\nThe build stages of {', '.join(_size(s) for s in reused)} were reused from an earlier run of the "
                  "same child script on the same synthetic sources (`--reuse`), started while the rest of the "
                  "benchmark was being written, so that the whole report fits in one session.\n")
     return text
+
+
+def _per_triple(build: dict) -> float | None:
+    peak, triples = build.get("peak_rss_mib_self"), build.get("triples")
+    return peak * 2**20 / triples if peak and triples else None
+
+
+def _load(value: object) -> str:
+    return ", ".join(f"{x:.1f}" for x in value) if isinstance(value, list | tuple) else "–"
+
+
+def _memory_section(results: dict) -> str:
+    """Peak RSS per asserted triple, both synthetic shapes (issue 18: at most 1 KB at 1 M)."""
+    rows = []
+    for shape, key in (("coding", "build"), ("foreign", "build_foreign")):
+        for size, build in sorted(results.get(key, {}).items(), key=lambda kv: int(kv[0])):
+            if "stages" in build:
+                rows.append([shape, _size(size), f"{build['triples']:,}", _f(build["peak_rss_mib_self"], 0),
+                             _f(build.get("peak_rss_mib_assembled"), 0), _f(_per_triple(build), 0),
+                             build.get("store", "rdflib memory store"), _f(build["total_s"]),
+                             _load(build.get("load_average"))])
+            else:
+                child = build.get("failed") or {}
+                rows.append([shape, _size(size), "–", _f(child.get("peak_rss_mib"), 0), "–", "–", "–",
+                             f"did not finish ({build.get('last_stage')})", _load(build.get("load_average"))])
+    if not rows:
+        return ""
+    foreign = results.get("build_foreign", {})
+    stages = ""
+    if foreign:
+        done = {k: v for k, v in foreign.items() if "stages" in v}
+        if done:
+            sizes = sorted(done, key=int)
+            names = list(dict.fromkeys(n for k in sizes for n in done[k]["stages"]))
+            stages = ("\nStages of the foreign shape (seconds):\n\n"
+                      + _table(["stage", *[_size(k) for k in sizes]],
+                               [[n, *[_f(done[k]["stages"].get(n)) for k in sizes]] for n in names]))
+    return ("## Memory: peak RSS per asserted triple\n\n"
+            + _table(["shape", "size", "triples", "peak RSS MiB", "peak after validation MiB", "bytes per triple",
+                      "sources held in", "total s", "load average"], rows)
+            + "\nThe *coding* shape is `cryokg synth`'s default; *foreign* (`--shape foreign`) is half of it plus an "
+            "imported anatomy of foreign IRIs with kilobyte definitions. Sources above "
+            "`cryokg.sources.load.STORE_ON_DISK_BYTES` are held in an on-disk pyoxigraph store instead of rdflib; "
+            "every writer and export streams.\n" + stages + "\n")
+
+
+def _publish_section(results: dict) -> str:
+    publish = results.get("publish")
+    if not publish:
+        return ""
+    rows = []
+    for size, v in sorted(publish.items(), key=lambda kv: int(kv[0])):
+        for kind in ("oxigraph", "virtuoso"):
+            entry = v.get(kind, {})
+            if "skipped" in entry:
+                rows.append([_size(size), kind, "skipped", entry["skipped"][:120], "", "", ""])
+                continue
+            load, query = entry.get("load", {}), entry.get("catalogue_query", {})
+            rows.append([_size(size), kind, _f(load.get("wall_s")), _f(load.get("peak_rss_mib"), 0),
+                         f"{entry.get('served_triples', '–')} of {v['triples']}", _f(query.get("median_ms")),
+                         str(load.get("exit"))])
+    return ("## Publishing into triple stores\n\n"
+            + _table(["release", "store", "load s", "client peak RSS MiB", "triples served", "code-attributes ms",
+                      "exit"], rows)
+            + "\n`cryokg publish --no-verify` as a child process (its wall time and `ru_maxrss`): the release's "
+            "`cryokg.nt` goes in chunks of 100,000 triples read from the file (the first PUT replaces the graph, "
+            "the rest are POSTed), so the client's memory does not grow with the release. Then the served triples "
+            "are counted, and the catalogue query `code-attributes` is timed on the store (median of 5) through the "
+            "SPARQL protocol. The stores are private instances on loopback (`tests/stores.py`).\n\n")
+
+
+def _startup_text(http: dict) -> str:
+    starts = http.get("cryokg_startup") or []
+    text = ""
+    if starts:
+        text += ("`cryokg serve` start-up (until it answers a query): "
+                 + "; ".join(f"start {n + 1}: {_f(s.get('startup_s'))} s, {_f(s.get('rss_mib'), 0)} MiB resident "
+                             "(server and workers)" for n, s in enumerate(starts)) + ". ")
+    if http.get("rdflib_endpoint_startup_s") is not None:
+        text += f"rdflib-endpoint start-up: {_f(http['rdflib_endpoint_startup_s'])} s. "
+    if isinstance(http.get("rdflib-endpoint"), str):
+        text += f"rdflib-endpoint: {http['rdflib-endpoint']}. "
+    return text + ("\n\n" if text else "")
 
 
 def _real_section(results: dict) -> str:
@@ -302,7 +463,8 @@ def _http_table(http: dict) -> str:
             + f"\nRequests cycle through {http['requests_varied']} different targets (nerve pages, code Turtle "
             "documents, the code-attributes catalogue query bound to different codes); *one-query* repeats a single "
             f"query, the case a parsed-query cache flatters. Answers of the two servers equal: {http.get('answers_equal')}. "
-            "wrk runs on the same 2-core machine as the server and takes CPU from it.\n\n")
+            "wrk runs on the same 2-core machine as the server and takes CPU from it. Load average before the run: "
+            f"{_load(http.get('load_average'))}.\n\n" + _startup_text(http))
 
 
 def _profile_section(results: dict) -> str:
@@ -349,7 +511,8 @@ def write_markdown(results: dict, path: Path, *, nlogn: Callable, analysis: str 
             + "## Targets\n\n" + summary + "\n" + analysis_text(results) + "\n"
             + _build_section(results, nlogn) + "\n" + _real_section(results) + _shacl_section(results)
             + _suite_section(results)
-            + _sparql_section(results) + _http_section(results) + _profile_section(results))
+            + _memory_section(results) + _sparql_section(results) + _http_section(results) + _publish_section(results)
+            + _profile_section(results))
     if results["mismatches"]:
         text += "## Answers that differed\n\n" + "".join(f"- {m}\n" for m in results["mismatches"])
         for name, why in results.get("known_reference_bugs", {}).items():
@@ -363,7 +526,8 @@ def write_markdown(results: dict, path: Path, *, nlogn: Callable, analysis: str 
              "the HTTP comparison, pyshacl-turbo for the SHACL one), "
              "Debian `wrk` (HTTP load), `libapache-jena-java default-jre-headless` and a JDK's `javac` for warm "
              "Jena timings (without `javac` the cold `shacl` command is timed). Sections can be chosen with "
-             "`--sections build,real,shacl,suite,sparql,http,profile`.\n")
+             "`--sections build,real,shacl,suite,sparql,http,memory,scale,publish,profile`; `--scale-size 0` leaves "
+             "the 10 M build out.\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return summary

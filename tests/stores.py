@@ -148,8 +148,8 @@ ServerPort = 127.0.0.1:{sql_port}
 DisableUnixSocket = 1
 ServerThreads = 10
 CheckpointInterval = 60
-NumberOfBuffers = 10000
-MaxDirtyBuffers = 6000
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
 DirsAllowed = ., {dir}
 DefaultIsolation = 4
 
@@ -171,11 +171,14 @@ DefaultQuery = ASK {{}}
 
 
 @contextlib.contextmanager
-def virtuoso_server(*, ready_timeout: float = 60.0, max_rows: int = 1_000_000) -> Iterator[RunningServer]:
+def virtuoso_server(*, ready_timeout: float = 60.0, max_rows: int = 1_000_000,
+                    buffers: int = 10_000) -> Iterator[RunningServer]:
     """A private Virtuoso instance in a temporary folder, HTTP and SQL ports on 127.0.0.1 (account dba/dba).
 
     Loads go to ``/sparql-graph-crud-auth`` with HTTP digest authentication; queries to ``/sparql``.
-    *max_rows* is ``ResultSetMaxRows``: Virtuoso silently cuts longer answers there.
+    *max_rows* is ``ResultSetMaxRows``: Virtuoso silently cuts longer answers there. *buffers* is
+    ``NumberOfBuffers`` (8 KB pages of cache; Virtuoso's guide asks for about 85,000 per GB of RAM given to it):
+    the default suits the tests' small graphs, the benchmark loads millions of triples with more.
     """
     program = find_program("virtuoso-t")
     if program is None:
@@ -189,8 +192,8 @@ def virtuoso_server(*, ready_timeout: float = 60.0, max_rows: int = 1_000_000) -
             (workdir / "vsp").mkdir(exist_ok=True)
             http_port, sql_port = free_port(), free_port()
             ini = workdir / "virtuoso.ini"
-            ini.write_text(_VIRTUOSO_INI.format(dir=workdir, sql_port=sql_port, http_port=http_port, max_rows=max_rows),
-                           encoding="utf-8")
+            ini.write_text(_VIRTUOSO_INI.format(dir=workdir, sql_port=sql_port, http_port=http_port, max_rows=max_rows,
+                                                buffers=buffers, dirty=buffers * 3 // 5), encoding="utf-8")
             root = f"http://127.0.0.1:{http_port}"
             process = _spawn([program, "+foreground", "+configfile", str(ini)], cwd=workdir, log=workdir / "stdout.log")
             server = RunningServer("virtuoso", process, root, f"{root}/sparql", f"{root}/sparql-graph-crud-auth",

@@ -26,6 +26,15 @@ PREFIXES = """@prefix cryo: <https://w3id.org/cryokg/def/> .
 """
 
 
+@pytest.fixture(autouse=True, params=["rdflib", "store"])
+def loading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every case twice: sources held by rdflib (small ones) and in an on-disk store (large ones, checked in one
+    pass over the files: cryokg.sources.load.STORE_ON_DISK_BYTES set to 0 here); same error, same exit code."""
+    if request.param == "store":
+        monkeypatch.setattr("cryokg.sources.load.STORE_ON_DISK_BYTES", 0)
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def previous_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A complete release built from the project's sources, as build/ holds it before a failed build."""

@@ -135,3 +135,91 @@ def test_csv_reads_back_row_for_row(graph: Graph) -> None:
 def test_every_exporter_is_covered() -> None:
     """A new exporter must get a round-trip property here too."""
     assert set(EXPORTERS) == {"graphml", "gexf", "nodelink", "kgx", "csv"}
+
+
+# --- the streaming writers against networkx's own writers ------------------------------------------------------
+# cryokg writes GraphML, GEXF and node-link JSON element by element (cryokg.release.exports: networkx's writers
+# build the whole document in memory, which at 1 M triples was most of a build's memory). These tests hold them to
+# networkx's bytes, on the view networkx itself would have been given, and check that the compact view read from
+# the sorted N-Triples (GraphRecords) is the networkx view.
+
+def _networkx_graphml(view: nx.MultiDiGraph) -> bytes:
+    import io
+
+    from cryokg.release.exports.base import GENERATED_NOTE, edge_id
+
+    flat, _, _ = scalar_graph(view, xml=True)
+    flat.graph["note"] = GENERATED_NOTE
+    for u, v, key, data in flat.edges(keys=True, data=True):
+        data["id"] = edge_id(u, key, v)
+    buffer = io.BytesIO()
+    nx.write_graphml_xml(flat, buffer, encoding="utf-8", prettyprint=True, named_key_ids=True,
+                         edge_id_from_attribute="id")
+    return buffer.getvalue().replace(b"\r", b"&#13;")
+
+
+def _networkx_gexf(view: nx.MultiDiGraph) -> str:
+    import re
+    from xml.sax.saxutils import escape
+
+    from cryokg.release.exports.base import GENERATED_NOTE, edge_id
+
+    flat, _, _ = scalar_graph(view, xml=True)
+    ordered = nx.MultiDiGraph(**{k: v for k, v in flat.graph.items() if k == "name"})
+    for node in sorted(flat.nodes):
+        ordered.add_node(node, **dict(sorted(flat.nodes[node].items())))
+    for u, v, key, data in sorted(flat.edges(keys=True, data=True), key=lambda e: (e[0], e[2], e[1])):
+        ordered.add_edge(u, v, key=key, id=edge_id(u, key, v), **dict(sorted(data.items())))
+    lines = nx.generate_gexf(ordered, encoding="utf-8", prettyprint=True, version="1.2draft")
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n' + "\n".join(lines) + "\n"
+    return re.sub(r'<meta lastmodifieddate="[^"]*">\s*<creator>[^<]*</creator>',
+                  f"<meta>\n    <creator>cryokg</creator>\n    <description>{escape(GENERATED_NOTE)}</description>", text)
+
+
+def _networkx_node_link(view: nx.MultiDiGraph) -> str:
+    from cryokg.release.exports.base import GENERATED_NOTE
+
+    data = nx.node_link_data(view, edges="edges")
+    data["graph"] = {**data["graph"], "note": GENERATED_NOTE}
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def _streamed(view) -> tuple[bytes, str, str]:
+    from cryokg.release.exports.gexf import to_gexf
+    from cryokg.release.exports.graphml import to_graphml
+    from cryokg.release.exports.nodelink import _text
+
+    return to_graphml(view).encode("utf-8"), to_gexf(view), _text(view)
+
+
+def _records(graph: Graph):
+    from cryokg.release.exports.records import GraphRecords
+    from cryokg.release.writers import canonical
+
+    return GraphRecords.from_canonical(canonical(graph))
+
+
+@SETTINGS
+@given(graph=graphs())
+def test_streamed_documents_are_networkx_bytes(graph: Graph) -> None:
+    view = to_networkx(graph)
+    expected = (_networkx_graphml(view), _networkx_gexf(view), _networkx_node_link(view))
+    assert _streamed(view) == expected
+    records = _records(graph)
+    assert list(records.nodes(data=True)) == list(view.nodes(data=True))
+    assert list(records.edges(keys=True, data=True)) == list(view.edges(keys=True, data=True))
+    assert _streamed(records) == expected
+
+
+@pytest.mark.parametrize("inferred", [False, True])
+def test_streamed_documents_of_the_release(release, inferred: bool) -> None:
+    from cryokg.release.exports.records import GraphRecords
+    from cryokg.release.writers import canonical
+
+    view = to_networkx(release, inferred=inferred)
+    lines = canonical(release.inferred if inferred else release.asserted)
+    records = GraphRecords.from_canonical(lines, asserted=canonical(release.asserted) if inferred else None,
+                                          prefixes=release.prefixes)
+    assert list(records.edges(keys=True, data=True)) == list(view.edges(keys=True, data=True))
+    assert _streamed(records) == _streamed(view) == (_networkx_graphml(view), _networkx_gexf(view),
+                                                     _networkx_node_link(view))

@@ -102,6 +102,30 @@ def test_publish_loads_and_verifies(server: RunningServer, release: Release, rel
     assert "verified: the server serves the release" in out
 
 
+def test_chunked_load_replaces_then_adds(server: RunningServer, release: Release, release_dir: Path, monkeypatch,
+                                         capsys) -> None:
+    """A release sent in chunks (PUT, then POSTs) is the whole release, once, and verifies; publishing it again
+    still leaves one copy (the first chunk replaces the graph). The file is treated as large, so it is read in
+    chunks and the local store is on disk, as for a release of millions of triples."""
+    monkeypatch.setattr(publish, "LARGE_RELEASE_BYTES", 0)
+    graph = publish.default_graph(release_dir)
+    args = ["publish", "--endpoint", server.root_url, "--release", str(release_dir), "--chunk-triples", "997",
+            *_credentials(server)]
+    assert main(args) == 0
+    assert main(args) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "in chunks of 997" in out and "verified: the server serves the release" in out, out
+    assert _served_count(server, graph) == len(release.asserted)
+
+
+def test_release_chunks_are_whole_lines(release_dir: Path) -> None:
+    release = publish.read_release(release_dir)
+    chunks = list(release.chunks(1000))
+    assert b"".join(chunks) == (release_dir / "cryokg.nt").read_bytes()
+    assert all(chunk.count(b"\n") == 1000 for chunk in chunks[:-1]) and chunks[-1].endswith(b"\n")
+    assert len(chunks) == -(-release.triples // 1000)
+
+
 _SUMMARY = re.compile(r"catalogue queries: (?P<same>\d+) same answers, (?P<different>\d+) different, "
                       r"(?P<engine>\d+) engine deviations, (?P<skipped>\d+) skipped \(of (?P<total>\d+)\)")
 

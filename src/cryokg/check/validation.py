@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
@@ -233,17 +234,18 @@ engine unless the shapes use a feature it does not evaluate, then pyshacl."""
 
 
 def validate_graph(data: Graph, shapes: Graph, *, shapes_files: list[Path] | None = None,
-                   inplace: bool = False, engine: str = "auto") -> ValidationOutcome:
+                   inplace: bool = False, engine: str = "auto", store: ox.Store | None = None) -> ValidationOutcome:
     """Validate *data* against *shapes* (no extra inference: the data states its types).
 
     Both engines give the same results (``tests/test_shacl_engine.py`` compares them on the release, every
     shape's examples and synthetic graphs); cryokg's is the default because it is an order of magnitude
     faster (``docs/benchmarks.md``). *inplace* lets pyshacl work on *data* itself instead of a copy (faster;
-    only for throw-away graphs); cryokg's engine never changes *data*.
+    only for throw-away graphs); cryokg's engine never changes *data*. *store*: a pyoxigraph store holding
+    the same triples as *data* in its default graph, for cryokg's engine to run SHACL-SPARQL on (read only).
     """
     if engine not in ENGINES:
         raise BadInput(f"unknown SHACL engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    return _off_the_network(_validate, data, shapes, shapes_files, inplace, engine)
+    return _off_the_network(_validate, data, shapes, shapes_files, inplace, engine, store)
 
 
 def _off_the_network(function: Callable[..., ValidationOutcome], *args: object) -> ValidationOutcome:
@@ -266,14 +268,14 @@ def _off_the_network(function: Callable[..., ValidationOutcome], *args: object) 
 
 
 def _validate(data: Graph, shapes: Graph, shapes_files: list[Path] | None, inplace: bool,
-              engine: str) -> ValidationOutcome:
+              engine: str, store: ox.Store | None = None) -> ValidationOutcome:
     if engine != "pyshacl":
         from cryokg.check.shacl import Engine, IllFormed, Unsupported, compile_shapes
 
         try:
             model = compile_shapes(shapes)
             with collector_paused():
-                raw = Engine(model, data).validate()
+                raw = Engine(model, data, store=store).validate()
         except IllFormed as exc:
             raise BadInput(f"the shapes are not valid SHACL: {exc}") from exc
         except Unsupported as exc:
@@ -369,7 +371,8 @@ def validate_release(release: _Release, *, sources_dir: Path = DEFAULT_SOURCES) 
     IRIs under the default base, and rebasing changes no fact.
     """
     files = find_shape_files(sources_dir)
-    outcome = validate_graph(release.sources.graph, load_shapes(files), shapes_files=files)
+    outcome = validate_graph(release.sources.graph, load_shapes(files), shapes_files=files,
+                             store=release.sources.store)
     outcome.origins = _origins(release.sources)
     return outcome
 

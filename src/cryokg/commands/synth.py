@@ -17,6 +17,9 @@ HELP = "write a synthetic graph of about N triples (deterministic from --seed)"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--triples", type=int, default=10_000, help="about how many triples (default: 10000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--shape", choices=("coding", "foreign"), default="coding",
+                        help="coding: the coding graph alone (default); foreign: half of it plus an imported anatomy "
+                             "of foreign IRIs with long literals (kilobyte definitions), mapped by skos:exactMatch")
     parser.add_argument("--out", type=Path, help="write the graph to FILE (.nt for N-Triples, .ttl for Turtle)")
     parser.add_argument("--sources-dir", type=Path,
                         help="also lay it out as a sources folder (vocabulary, shapes, queries, data/synth-*.ttl)")
@@ -30,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput("say where to write: --out FILE and/or --sources-dir FOLDER")
     if args.out is not None and args.out.suffix not in (".nt", ".ttl"):
         raise BadInput(f"{args.out}: the output name must end in .nt (N-Triples) or .ttl (Turtle)")
-    parts = generate_parts(triples=args.triples, seed=args.seed)
+    parts = generate_parts(triples=args.triples, seed=args.seed, shape=args.shape)
     if args.out is not None:
         write_graph(parts.graph(), args.out)
         print(f"cryokg synth: wrote {len(parts)} triples ({len(parts.families)} code families) to {args.out}")

@@ -40,12 +40,14 @@ HTTP, authentication and the safe parsing of answers live in :mod:`cryokg.publis
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal as Outcome
+from typing import cast
 
 import httpx
 import pyoxigraph as ox
@@ -175,19 +177,59 @@ def _check_url(text: str, option: str) -> httpx.URL:
 
 # --- the release -------------------------------------------------------------------------------------------
 
+CHUNK_TRIPLES = 100_000
+"""Triples sent per request when an N-Triples release is loaded in chunks (about 20 MB of the synthetic graph)."""
+LARGE_RELEASE_BYTES = 64 * 1024 * 1024
+"""Release files larger than this (about 350 k triples) are not read into memory: they are sent in chunks read
+from the file, the local store the catalogue queries run on is on disk, and the content check reads the served
+graph back only up to :data:`CONTENT_CHECK_TRIPLES`."""
+CONTENT_CHECK_TRIPLES = 1_000_000
+"""Largest graph read back whole for the content check (the client holds both sides in memory to compare)."""
+
+
 @dataclass
 class ReleaseFile:
-    """The release file to publish: its bytes as they will be sent, and the same triples in a local store."""
+    """The release file to publish and the same triples in a local store (on disk for a large release)."""
 
     path: Path
     media_type: str
-    data: bytes
     store: ox.Store
+    size: int = 0
+    _triples: int | None = field(default=None, repr=False)
+
+    @property
+    def data(self) -> bytes:
+        """The file's bytes (read when asked: a large release is sent in chunks, never held whole)."""
+        return self.path.read_bytes()
+
+    @property
+    def large(self) -> bool:
+        return self.size > LARGE_RELEASE_BYTES
 
     @property
     def triples(self) -> int:
         """Distinct triples, which is what a store holds after loading the file."""
-        return len(self.store)
+        if self._triples is None:
+            solutions = self.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+            self._triples = int(next(iter(cast(ox.QuerySolutions, solutions)))[0].value)
+        return self._triples
+
+    def chunks(self, triples: int = CHUNK_TRIPLES) -> Iterator[bytes]:
+        """The file in pieces of at most *triples* lines, each valid N-Triples on its own (one triple a line);
+        a Turtle file is one piece. The first piece is always there, if empty."""
+        if self.path.suffix != ".nt":
+            yield self.data
+            return
+        with self.path.open("rb") as handle:
+            empty = True
+            while True:
+                lines = list(itertools.islice(handle, triples))
+                if not lines and not empty:
+                    return
+                empty = False
+                yield b"".join(lines)
+                if len(lines) < triples:
+                    return
 
     def graph(self) -> list[Triple]:
         """The release's triples as rdflib terms, for comparing with what a server sends back."""
@@ -207,13 +249,28 @@ def read_release(path: Path) -> ReleaseFile:
     if path.suffix not in _RELEASE_FORMATS:
         raise BadInput(f"{path}: publish an N-Triples (.nt) or Turtle (.ttl) release file")
     media_type, rdf_format = _RELEASE_FORMATS[path.suffix]
-    data = path.read_bytes()
+    size = path.stat().st_size
+    if size > LARGE_RELEASE_BYTES:  # an on-disk store, loaded by pyoxigraph straight from the file
+        import shutil
+        import tempfile
+        import weakref
+
+        directory = tempfile.mkdtemp(prefix="cryokg-publish-")
+        store = ox.Store(directory)
+        try:
+            store.bulk_load(path=str(path), format=rdf_format)
+        except (SyntaxError, ValueError) as exc:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise BadInput(f"{path}: {exc}") from None
+        release = ReleaseFile(path, media_type, store, size)
+        weakref.finalize(release, shutil.rmtree, directory, True)
+        return release
     store = ox.Store()
     try:
-        store.load(data, format=rdf_format)
+        store.load(path.read_bytes(), format=rdf_format)
     except (SyntaxError, ValueError) as exc:
         raise BadInput(f"{path}: {exc}") from None
-    return ReleaseFile(path, media_type, data, store)
+    return ReleaseFile(path, media_type, store, size)
 
 
 def default_graph(release: Path) -> str:
@@ -230,18 +287,27 @@ def default_graph(release: Path) -> str:
 
 # --- loading and querying --------------------------------------------------------------------------------
 
-def put_graph(client: httpx.Client, target: Target, release: ReleaseFile) -> int:
-    """Replace the target graph with the release (Graph Store Protocol PUT); returns the HTTP status.
+def put_graph(client: httpx.Client, target: Target, release: ReleaseFile, *,
+              chunk_triples: int = CHUNK_TRIPLES) -> int:
+    """Replace the target graph with the release; returns the HTTP status of the first request.
 
-    With credentials, a bodiless ``HEAD`` goes first so the authentication challenge is met before the
-    release itself is sent (otherwise the whole body would travel twice: refused, then accepted).
+    The first chunk replaces the graph (Graph Store Protocol PUT, section 5.3) and every further chunk is added
+    to it (POST, section 5.5), so an N-Triples release of any size travels in requests of at most
+    *chunk_triples* lines, read from the file one chunk at a time: the client's memory does not grow with the
+    release. A load cut short leaves part of the release in the graph, which the verification's triple count
+    then reports. With credentials, a bodiless ``HEAD`` goes first so the authentication challenge is met
+    before the release itself is sent (otherwise a body would travel twice: refused, then accepted).
     """
     params = {target.graph_param: target.graph}
     if client.auth is not None:
         send(client, "HEAD", target.store_url, "authenticating", check=False, params=params)
-    response = send(client, "PUT", target.store_url, f"loading {release.path.name}", params=params,
-                    content=release.data, headers={"Content-Type": release.media_type})
-    return response.status_code
+    status = 0
+    for n, chunk in enumerate(release.chunks(chunk_triples)):
+        what = f"loading {release.path.name}" + (f" (chunk {n + 1})" if n else "")
+        response = send(client, "POST" if n else "PUT", target.store_url, what, params=params, content=chunk,
+                        headers={"Content-Type": release.media_type})
+        status = status or response.status_code
+    return status
 
 
 def count_triples(client: httpx.Client, target: Target) -> int:

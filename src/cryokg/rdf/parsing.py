@@ -21,7 +21,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import overload
+from typing import cast, overload
 from xml.parsers import expat
 
 import pyoxigraph as ox
@@ -30,8 +30,8 @@ from rdflib.namespace import XSD
 
 from cryokg.errors import SourceError
 
-__all__ = ["FORMATS", "MAX_BYTES", "MAX_JSON_DEPTH", "MAX_XML_DEPTH", "oxigraph_term", "parse_rdf", "rdflib_term",
-           "read_limited"]
+__all__ = ["FORMATS", "MAX_BYTES", "MAX_JSON_DEPTH", "MAX_XML_DEPTH", "oxigraph_term", "oxigraph_triple", "parse_quads",
+           "parse_rdf", "rdflib_term", "read_limited"]
 
 FORMATS: dict[str, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -154,6 +154,13 @@ def oxigraph_term(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"unexpected rdflib term {term!r}")
 
 
+def oxigraph_triple(s: object, p: object, o: object) -> ox.Triple:
+    """An rdflib triple as a pyoxigraph triple (terms by :func:`oxigraph_term`; a literal subject or a predicate
+    that is not an IRI is refused by pyoxigraph with TypeError)."""
+    subject, predicate = oxigraph_term(cast(Term, s)), oxigraph_term(cast(Term, p))
+    return ox.Triple(subject, predicate, oxigraph_term(cast(Term, o)))  # type: ignore[arg-type]
+
+
 def _json_depth(data: bytes) -> int:
     """Maximum nesting of brackets outside strings: cheap, and safe on hostile input (no recursion)."""
     depth = deepest = 0
@@ -228,6 +235,14 @@ def parse_rdf(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_i
     >>> list(parse_rdf(b"<http://e/s> <http://e/p> 1 .", fmt="turtle"))[0][2].toPython()
     1
     """
+    for quad in parse_quads(data, fmt=fmt, name=name, base_iri=base_iri, max_bytes=max_bytes):
+        yield (rdflib_term(quad.subject), URIRef(quad.predicate.value),
+               rdflib_term(quad.object, normalize=normalize))
+
+
+def parse_quads(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_iri: str | None = None,
+                max_bytes: int = MAX_BYTES) -> list[ox.Quad]:
+    """Parse *data* strictly into pyoxigraph quads, with the checks and errors of :func:`parse_rdf`."""
     if fmt not in FORMATS:
         raise SourceError(name, f"unknown RDF format {fmt!r} (one of {', '.join(FORMATS)})")
     if len(data) > max_bytes:
@@ -249,6 +264,4 @@ def parse_rdf(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_i
         raise SourceError(name, f"{_FORMAT_NAMES.get(fmt, fmt)} syntax error: {detail}", line, column) from None
     except (ValueError, OSError) as exc:
         raise SourceError(name, f"cannot parse {fmt}: {exc}") from None
-    for quad in quads:
-        yield (rdflib_term(quad.subject), URIRef(quad.predicate.value),
-               rdflib_term(quad.object, normalize=normalize))
+    return quads

@@ -14,14 +14,14 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["moved", "rebase_oxigraph", "rebase_rdflib"]
+__all__ = ["moved", "rebase_oxigraph", "rebase_rdflib", "rebased_triples"]
 
 
 def moved(text: str, old: str, new: str) -> str | None:
@@ -66,3 +66,12 @@ def rebase_oxigraph(quads: Iterable[ox.Quad], old: str, new: str) -> ox.Store:
     store.bulk_extend(ox.Quad(_ox_term(q.subject, old, new), _ox_term(q.predicate, old, new),
                               _ox_term(q.object, old, new), _ox_term(q.graph_name, old, new)) for q in quads)
     return store
+
+
+def rebased_triples(triples: Iterable[ox.Triple], old: str, new: str) -> Iterator[ox.Triple]:
+    """*triples* with every term moved from *old* to *new* (the same triples when equal)."""
+    if old == new:
+        yield from triples
+        return
+    for t in triples:
+        yield ox.Triple(_ox_term(t.subject, old, new), _ox_term(t.predicate, old, new), _ox_term(t.object, old, new))

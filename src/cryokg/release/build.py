@@ -9,25 +9,31 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from rdflib import Graph
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
+from rdflib.term import Node
 
 from cryokg.gcpause import collector_paused
 from cryokg.namespaces import DEFAULT_BASE, curie
-from cryokg.rdf.rebase import rebase_rdflib
+from cryokg.rdf.parsing import oxigraph_triple, rdflib_term
+from cryokg.rdf.rebase import rebase_oxigraph, rebase_rdflib, rebased_triples
+from cryokg.rdf.store_graph import OxigraphStore, store_graph
 from cryokg.release.atomic import staging_dir, swap_in
 from cryokg.release.exports.artifacts import diagram_artifacts, export_artifacts
 from cryokg.release.model import Release
-from cryokg.release.reasoning import entailments
+from cryokg.release.reasoning import entailed_triples
 from cryokg.release.void import describe_release
-from cryokg.release.writers import canonical, merged, to_turtle
-from cryokg.sources.load import DEFAULT_SOURCES, load_sources
+from cryokg.release.writers import IN_MEMORY_TRIPLES, Canonical, run_size, to_turtle
+from cryokg.sources.load import DEFAULT_SOURCES, load_sources, ox_triples
 
 __all__ = ["ARTIFACTS", "BuildResult", "assemble", "build", "rebase"]
 
@@ -45,8 +51,17 @@ class BuildResult:
     manifest: dict
 
 
+ENTAILED_GRAPH = ox.NamedNode("urn:cryokg:entailed")
+"""The named graph of the primary store that holds the entailments of large sources."""
+
+
 def rebase(graph: Graph, base: str, *, old: str = DEFAULT_BASE) -> Graph:
     """Move every IRI under *old* to the same path under *base* (``--base-iri``; :mod:`cryokg.rdf.rebase`)."""
+    if old != base and isinstance(graph.store, OxigraphStore):  # large sources: a rebased store, not an rdflib copy
+        scan = graph.store.scan
+        return store_graph(rebase_oxigraph(graph.store.ox_store.quads_for_pattern(None, None, None, ox.DefaultGraph()),
+                                           old, base),
+                           scan=None if scan is None else lambda: rebased_triples(scan(), old, base))
     return rebase_rdflib(graph, old, base)
 
 
@@ -73,11 +88,29 @@ def assemble(sources_dir: Path = DEFAULT_SOURCES, *, base: str = DEFAULT_BASE, v
     sources = load_sources(Path(sources_dir))
     timings["load"] = time.perf_counter() - start
     asserted = rebase(sources.graph, base)
+    if isinstance(asserted.store, OxigraphStore):
+        store = asserted.store.ox_store
+    else:
+        store = sources.store if sources.store is not None else _store_of(sources.graph)
+        if base != DEFAULT_BASE:
+            store = rebase_oxigraph(store.quads_for_pattern(None, None, None, ox.DefaultGraph()), DEFAULT_BASE, base)
     progress("reasoning")
     start = time.perf_counter()
-    inferred = merged(asserted, entailments(asserted, base=base))
+
+    def asserted_triples() -> Iterator[ox.Triple]:
+        return rebased_triples(ox_triples(sources), DEFAULT_BASE, base)
+
+    triples = entailed_triples(store, asserted_triples, asserted, base=base)
+    if isinstance(asserted.store, OxigraphStore):  # large sources: the entailments go to the store too
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ENTAILED_GRAPH) for t in triples)
+        entailed = store_graph(store, ENTAILED_GRAPH)
+    else:
+        entailed = Graph()
+        entailed.addN((cast(Node, rdflib_term(t.subject)), URIRef(t.predicate.value), cast(Node, rdflib_term(t.object)),
+                       entailed) for t in triples)
     timings["reasoning"] = time.perf_counter() - start
-    release = Release(asserted=asserted, inferred=inferred, sources=sources, base=base, timings=timings)
+    release = Release(asserted=asserted, entailed=entailed, sources=sources, store=store, base=base, timings=timings,
+                      entailed_triples=triples)
     if validate:
         from cryokg.check.validation import validate_release
 
@@ -93,22 +126,60 @@ def assemble(sources_dir: Path = DEFAULT_SOURCES, *, base: str = DEFAULT_BASE, v
 Artifact = Callable[[Release, Path], list[str]]
 
 
+def _store_of(graph: Graph) -> ox.Store:
+    store = ox.Store()
+    store.extend(ox.Quad(*oxigraph_triple(s, p, o)) for s, p, o in graph)
+    return store
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8", newline="\n")
 
 
+def asserted_order(release: Release, nt_file: Path) -> Canonical:
+    """The asserted graph in canonical order, from the sources' own terms (:func:`cryokg.sources.load.ox_triples`),
+    written to *nt_file* (``cryokg.nt``): sorted in memory for a small graph, by an external merge sort for a
+    large one (:data:`cryokg.release.writers.IN_MEMORY_TRIPLES`)."""
+    triples = rebased_triples(ox_triples(release.sources), DEFAULT_BASE, release.base)
+    if len(release.asserted) > IN_MEMORY_TRIPLES:
+        return Canonical.sort_to_file(triples, nt_file, run=run_size(len(release.asserted)))
+    ordered = Canonical.from_triples(triples)
+    with nt_file.open("wb") as handle:
+        ordered.write_ntriples(handle)
+    return ordered
+
+
+def entailed_order(release: Release, scratch: Path) -> Canonical:
+    """The entailments alone in canonical order (to be merged with the asserted graph's); sorted through a file
+    in *scratch* when there are many."""
+    triples = release.entailed_triples or [oxigraph_triple(s, p, o) for s, p, o in release.entailed]
+    if len(triples) > IN_MEMORY_TRIPLES:
+        return Canonical.sort_to_file(triples, scratch / "entailed.nt", run=run_size(len(triples)))
+    return Canonical.from_triples(triples)
+
+
+INFERRED_NOTE = GENERATED_NOTE + "\nAsserted triples plus their OWL 2 RL entailments."
+
+
 def write_rdf(release: Release, out: Path) -> list[str]:
-    """The release in four RDF syntaxes, plus the inferred closure in Turtle (one sort per graph)."""
+    """The release in four RDF syntaxes, plus the inferred closure in Turtle, each streamed to its file.
+
+    ``cryokg.nt`` is written first, from one sort of the asserted triples; the other syntaxes re-read it one
+    block of subjects at a time, and the closure merges it with the sorted entailments
+    (:mod:`cryokg.release.writers`)."""
     prefixes = release.prefixes
-    asserted = canonical(release.asserted)
-    _write(out / "cryokg.ttl", asserted.turtle(prefixes, header=GENERATED_NOTE))
-    _write(out / "cryokg.nt", asserted.ntriples())
-    _write(out / "cryokg.jsonld", asserted.jsonld())
-    _write(out / "cryokg.rdf", asserted.rdfxml(prefixes))
-    del asserted
-    _write(out / "cryokg-inferred.ttl", to_turtle(release.inferred, prefixes=prefixes,
-                                                  header=GENERATED_NOTE + "\nAsserted triples plus their OWL 2 RL entailments."))
+    out.mkdir(parents=True, exist_ok=True)
+    asserted = asserted_order(release, out / "cryokg.nt")
+    with (out / "cryokg.ttl").open("wb") as handle:
+        asserted.write_turtle(handle, prefixes, header=GENERATED_NOTE)
+    with (out / "cryokg.jsonld").open("wb") as handle:
+        asserted.write_jsonld(handle)
+    with (out / "cryokg.rdf").open("wb") as handle:
+        asserted.write_rdfxml(handle, prefixes)
+    with tempfile.TemporaryDirectory(prefix="cryokg-entailed-") as scratch, \
+            (out / "cryokg-inferred.ttl").open("wb") as handle:
+        asserted.union(entailed_order(release, Path(scratch))).write_turtle(handle, prefixes, header=INFERRED_NOTE)
     return ["cryokg.ttl", "cryokg.nt", "cryokg.jsonld", "cryokg.rdf", "cryokg-inferred.ttl"]
 
 
@@ -117,7 +188,8 @@ ARTIFACTS: list[Artifact] = [write_rdf, export_artifacts, diagram_artifacts]
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as handle:  # streamed: a large release's files are hundreds of megabytes
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _write_void(release: Release, out: Path, names: list[str]) -> None:
@@ -131,7 +203,7 @@ def _manifest(release: Release, out: Path, names: list[str]) -> dict:
         "name": "cryokg",
         "version": release.version,
         "base_iri": release.base,
-        "triples": {"asserted": len(release.asserted), "inferred": len(release.inferred)},
+        "triples": {"asserted": len(release.asserted), "inferred": release.inferred_count},
         "files": {name: {"bytes": (out / name).stat().st_size, "sha256": _sha256(out / name)}
                   for name in sorted(names)},
     }

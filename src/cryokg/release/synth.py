@@ -13,6 +13,13 @@ project's shapes and catalogue queries apply unchanged and the synthetic graph c
 Output is deterministic for a seed: the same ``(triples, seed)`` always gives the same graph, written with
 the project's deterministic writers. Labels are made up (``"deep nerve 12.4"``), never copied text.
 
+Two shapes (``--shape``): ``coding`` (the above) and ``foreign``, the same coding graph at half the size plus
+an imported anatomy of about the same number of triples: concepts under a *foreign* namespace
+(:data:`FOREIGN_BASE`, as UBERON or SNOMED CT would be), each with a long definition (1 to 4 KB of made-up text),
+several synonyms and a place in a deep ``skos:broader`` hierarchy, every nerve mapped to one by
+``skos:exactMatch``. It is what a graph that imports the vocabularies it maps to looks like: most IRIs not ours,
+and most bytes in literals.
+
 >>> graph = generate(triples=3000, seed=1)
 >>> 2700 <= len(graph) <= 3300
 True
@@ -25,8 +32,9 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 
 from cryokg.errors import BadInput
@@ -39,6 +47,9 @@ Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
 SOURCE_BASE = "https://example.org/cryokg-synth/source/"
 """Synthetic sources live under example.org: they look like the real ones (a URL) and point nowhere."""
+FOREIGN_BASE = "https://example.org/cryokg-synth/anatomy/"
+"""Where the foreign concepts of the ``foreign`` shape live: not our namespace, and pointing nowhere."""
+SHAPES = ("coding", "foreign")
 NERVES_PER_FAMILY = (12, 40)
 AMBIGUOUS_SHARE = 0.05
 FILE_TRIPLES = 100_000
@@ -49,6 +60,10 @@ _ADJECTIVES = ("deep", "superficial", "lateral", "medial", "posterior", "anterio
 _ROOTS = ("cutaneous", "muscular", "articular", "digital", "interosseous", "communicating", "genicular",
           "intercostal", "femoral-like", "radial-like", "tibial-like", "ulnar-like", "sural-like")
 _ROOT_REGIONS = (("limb a", 0), ("limb b", 1), ("trunk", 2))
+_WORDS = ("fascicle", "epineurium", "perineurium", "axon", "myelinated", "branch", "courses", "deep to", "fascia",
+          "superficial", "accompanies", "artery", "vein", "pierces", "supplies", "skin", "joint", "capsule",
+          "muscle", "innervates", "proximal", "distal", "segment", "emerges", "between", "tendon", "groove", "canal",
+          "ligament", "compartment", "sensory", "motor", "fibres", "plexus", "root", "trunk", "division", "cord")
 
 
 def _lit(text: str) -> Literal:
@@ -57,9 +72,12 @@ def _lit(text: str) -> Literal:
 
 @dataclass
 class _Ids:
-    """The IRIs of every kind of thing, for one base."""
+    """The IRIs of every kind of thing, for one base (``ids.code["0440T"]``; one attribute per kind)."""
 
     base: str
+
+    if TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Namespace: ...
 
     def __post_init__(self) -> None:
         for kind in ("code", "family", "scope", "anatomy", "assignment", "rule", "scheme", "code-category",
@@ -278,6 +296,37 @@ class _Builder:
             nerves.append((nerve, k))
         return out
 
+    def foreign(self, family: list[Triple], f: int) -> list[Triple]:
+        """The imported anatomy for one family: a foreign concept per nerve of *family* (mapped from it by
+        ``skos:exactMatch``), under a chain of broader foreign concepts, each with long made-up text."""
+        rng = self.rng
+        nerves = [s for s, p, o in family if p == RDF.type and o == CRYO.Nerve]
+        scheme = URIRef(FOREIGN_BASE + "scheme")
+        out: list[Triple] = []
+        parents = [URIRef(f"{FOREIGN_BASE}F{f:06d}_{depth}") for depth in range(3)]
+        for depth, concept in enumerate(parents):
+            out += self.concept(concept, scheme, f"region concept {f}.{depth}")
+            if depth:
+                out.append((concept, SKOS.broader, parents[depth - 1]))
+        for n, nerve in enumerate(nerves):
+            concept = URIRef(f"{FOREIGN_BASE}N{f:06d}_{n:03d}")
+            out += self.concept(concept, scheme, f"foreign nerve {f}.{n}")
+            out += [(concept, SKOS.broader, parents[-1] if n == 0 or rng.random() < 0.3 else
+                     URIRef(f"{FOREIGN_BASE}N{f:06d}_{rng.randrange(n):03d}")),
+                    (nerve, SKOS.exactMatch, concept)]
+        return out
+
+    def concept(self, node: URIRef, scheme: URIRef, name: str) -> list[Triple]:
+        rng = self.rng
+        words = rng.choices(_WORDS, k=rng.randint(150, 600))
+        definition = f"Made-up definition of {name}: " + " ".join(words) + "."
+        out: list[Triple] = [(node, RDF.type, SKOS.Concept), (node, SKOS.inScheme, scheme),
+                             (node, SKOS.prefLabel, _lit(name)), (node, SKOS.definition, _lit(definition)),
+                             (node, SKOS.notation, Literal(str(node).rsplit("/", 1)[-1]))]
+        out += [(node, SKOS.altLabel, _lit(f"{name} synonym {k} " + " ".join(rng.choices(_WORDS, k=4))))
+                for k in range(rng.randint(1, 4))]
+        return out
+
     def assignment(self, structure: URIRef, code: URIRef, kind: str, urls: list[str]) -> list[Triple]:
         i = self.ids
         node = i.assignment[f"{str(structure).rsplit('/', 1)[-1]}-{str(code).rsplit('/', 1)[-1]}"]
@@ -289,12 +338,15 @@ class _Builder:
 
 
 def _vocabulary(root: Path) -> list[Triple]:
-    return [t for path in vocabulary_files(root) for t in parse_turtle(path)]  # type: ignore[misc]
+    return [t for path in vocabulary_files(root) for t in parse_turtle(path)]
 
 
 def generate_parts(*, triples: int = 10_000, seed: int = 0, base: str = DEFAULT_BASE,
-                   sources: Path = DEFAULT_SOURCES) -> SynthGraph:
-    """Generate a graph of about *triples* triples (within ±10 % above a few thousand), in parts."""
+                   sources: Path = DEFAULT_SOURCES, shape: str = "coding") -> SynthGraph:
+    """Generate a graph of about *triples* triples (within ±10 % above a few thousand), in parts; *shape* is one of
+    :data:`SHAPES` (see the module docstring)."""
+    if shape not in SHAPES:
+        raise BadInput(f"unknown --shape {shape!r}; choose one of {', '.join(SHAPES)}")
     if triples < 1000:
         raise BadInput(f"--triples must be at least 1000 (the vocabulary alone is several hundred), got {triples}")
     if base != DEFAULT_BASE:
@@ -304,7 +356,9 @@ def generate_parts(*, triples: int = 10_000, seed: int = 0, base: str = DEFAULT_
     total = len(result)
     f = 0
     while total < triples:
-        family = builder.family(f, budget=triples - total)
+        family = builder.family(f, budget=(triples - total) // (2 if shape == "foreign" else 1))
+        if shape == "foreign":
+            family += builder.foreign(family, f)
         if total + len(family) - triples > triples - total and result.families:
             break  # adding it would overshoot more than stopping undershoots
         result.families.append(family)

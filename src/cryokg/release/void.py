@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from pathlib import Path
+from typing import cast
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, XSD
@@ -55,34 +56,39 @@ def describe_release(graph: Graph, files: dict[str, Path], *, base: str, version
     void.add((dataset, VOID.vocabulary, URIRef(f"{base}def/")))
     void.add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
     void.add((dataset, VOID.triples, Literal(len(graph), datatype=XSD.integer)))
-    subjects = {s for s in graph.subjects() if isinstance(s, URIRef)}
+    subjects: set[URIRef] = set()
+    properties: Counter = Counter()
+    for s, p, _o in graph:  # one pass (a large release's graph is read from its files each time)
+        properties[p] += 1
+        if isinstance(s, URIRef):
+            subjects.add(s)
     void.add((dataset, VOID.entities, Literal(len(subjects), datatype=XSD.integer)))
     void.add((dataset, VOID.distinctSubjects, Literal(len(subjects), datatype=XSD.integer)))
-    void.add((dataset, VOID.properties, Literal(len(set(graph.predicates())), datatype=XSD.integer)))
+    void.add((dataset, VOID.properties, Literal(len(properties), datatype=XSD.integer)))
     classes = Counter(o for o in graph.objects(None, RDF.type))
     for cls, count in classes.items():
-        partition = URIRef(f"{dataset}/class/{_local(cls)}")
+        partition = URIRef(f"{dataset}/class/{_local(cast(URIRef, cls))}")
         void.add((dataset, VOID.classPartition, partition))
         void.add((partition, VOID["class"], cls))
         void.add((partition, VOID.entities, Literal(count, datatype=XSD.integer)))
-    properties = Counter(p for _, p, _ in graph)
     for prop, count in properties.items():
-        partition = URIRef(f"{dataset}/property/{_local(prop)}")
+        partition = URIRef(f"{dataset}/property/{_local(cast(URIRef, prop))}")
         void.add((dataset, VOID.propertyPartition, partition))
         void.add((partition, VOID.property, prop))
         void.add((partition, VOID.triples, Literal(count, datatype=XSD.integer)))
     for name, path in sorted(files.items()):
         dist = URIRef(f"{base}release/{name}")
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # streamed: a large release's files are hundreds of megabytes
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
         void.add((dataset, DCAT.distribution, dist))
         void.add((dist, RDF.type, DCAT.Distribution))
         void.add((dist, DCTERMS.title, Literal(name)))
         void.add((dist, DCAT.downloadURL, dist))
         void.add((dist, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/"
                                                 f"{MEDIA_TYPES.get(path.suffix, 'application/octet-stream')}")))
-        void.add((dist, DCAT.byteSize, Literal(len(data), datatype=XSD.nonNegativeInteger)))
+        void.add((dist, DCAT.byteSize, Literal(path.stat().st_size, datatype=XSD.nonNegativeInteger)))
         void.add((dist, DCTERMS.license, LICENSE))
-        void.add((dist, URIRef(SPDX + "checksum"), Literal(f"sha256:{hashlib.sha256(data).hexdigest()}")))
+        void.add((dist, URIRef(SPDX + "checksum"), Literal(f"sha256:{digest}")))
         if path.suffix in {".ttl", ".nt", ".jsonld", ".rdf"}:
             void.add((dataset, VOID.dataDump, dist))
     return void

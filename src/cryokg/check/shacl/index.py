@@ -18,11 +18,13 @@ import typing
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeAlias, TypeGuard, cast
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 from rdflib.plugins.stores.memory import Memory
 from rdflib.term import Node
 
+from cryokg.rdf.parsing import rdflib_term
 from cryokg.rdf.triple_table import subject_table
 
 __all__ = ["DataIndex", "Key", "ListPath", "Path", "PredicatePath", "UnaryKind", "UnaryPath",
@@ -106,6 +108,47 @@ def _from_memory_store(graph: Graph) -> dict[Key, dict[str, list[Key]]] | None:
     return out if count == len(graph) else None
 
 
+def _from_oxigraph(graph: Graph) -> dict[Key, dict[str, list[Key]]] | None:
+    """The subject index of a graph held in a pyoxigraph store (:mod:`cryokg.rdf.store_graph`: large sources),
+    read from the store in one pass; ``None`` for other graphs. Each distinct IRI and literal is one object
+    however often it occurs (at 1 M triples a key per occurrence cost as much memory as the triples)."""
+    from cryokg.rdf.store_graph import OxigraphStore
+
+    store = graph.store
+    if not isinstance(store, OxigraphStore):
+        return None
+    out: dict[Key, dict[str, list[Key]]] = {}
+    strings: dict[str, str] = {}
+    literals: dict[ox.Literal, Key] = {}
+    named, blank = ox.NamedNode, ox.BlankNode
+
+    def key(term: object) -> Key:
+        if isinstance(term, named):
+            text = term.value
+            return strings.setdefault(text, text)
+        if isinstance(term, blank):
+            text = "_:" + term.value
+            return strings.setdefault(text, text)
+        found = literals.get(cast(ox.Literal, term))
+        if found is None:
+            found = literals[cast(ox.Literal, term)] = cast(Literal, rdflib_term(term))
+        return found
+
+    triples = store.scan() if store.scan is not None else store.ox_store.quads_for_pattern(None, None, None,
+                                                                                            store.graph_name)
+    for quad in triples:
+        row = out.get(subject := key(quad.subject))
+        if row is None:
+            row = out[subject] = {}
+        predicate = key(quad.predicate)
+        objects = row.get(predicate)
+        if objects is None:
+            row[predicate] = [key(quad.object)]
+        else:
+            objects.append(key(quad.object))
+    return out
+
+
 def _distinct(nodes: Iterable[Key]) -> list[Key]:
     return list(dict.fromkeys(nodes))
 
@@ -114,7 +157,7 @@ class DataIndex:
     """Read-only look-ups over one rdflib graph (the graph must not change while the index is used)."""
 
     def __init__(self, graph: Graph) -> None:
-        self.out: dict[Key, dict[str, list[Key]]] = _from_memory_store(graph) or {
+        self.out: dict[Key, dict[str, list[Key]]] = _from_memory_store(graph) or _from_oxigraph(graph) or {
             key_of(s): {str(p): [key_of(o) for o in objects] for p, objects in by_predicate.items()}
             for s, by_predicate in subject_table(graph).items()}
         self._inverse: dict[Key, dict[Key, list[Key]]] = {}

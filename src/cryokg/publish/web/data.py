@@ -58,15 +58,26 @@ def release_base(build_dir: Path) -> str:
         return DEFAULT_BASE
 
 
+SERVE_ON_DISK_BYTES = 64 * 1024 * 1024
+"""A release whose ``cryokg.nt`` is larger than this (about 350 k triples) is served from an on-disk store,
+made once beside the release (:func:`disk_store`) and opened read-only by the server and by each SPARQL worker:
+held in memory, each of the three processes would hold its own copy (about 370 bytes a triple), and every start
+would parse the release again."""
+STORE_FOLDER = ".cryokg-store"
+
+
 def load_release_store(build_dir: Path, base: str | None = None) -> ox.Store:
     """The store the server reads: the release as default graph, VoID in its own named graph.
 
     With *base* different from the release's own base IRI, every IRI under the release base is moved under
     *base*, so that a local server (``--base-iri http://127.0.0.1:8000/``) serves IRIs that resolve to it.
+    A large release is read from its on-disk store (:data:`SERVE_ON_DISK_BYTES`).
     """
     build_dir = Path(build_dir)
     if not (build_dir / "cryokg.nt").is_file():
         raise BadInput(f"no release at {build_dir / 'cryokg.nt'}: run `cryokg build` first")
+    if (build_dir / "cryokg.nt").stat().st_size > SERVE_ON_DISK_BYTES:
+        return disk_store(build_dir, base)
     built_with = release_base(build_dir)
     store = load_store(release=build_dir, sources=None, base=built_with).store
     void = build_dir / "void.ttl"
@@ -80,6 +91,84 @@ def load_release_store(build_dir: Path, base: str | None = None) -> ox.Store:
         store = rebase_oxigraph(store, built_with, base)
     return store
 
+
+
+def _store_key(build_dir: Path, base: str) -> str:
+    """What the on-disk store was made from: the release files' checksums (manifest) or sizes and times, and
+    the base IRI it is served under."""
+    import hashlib
+
+    parts = [base]
+    try:
+        files = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8")).get("files", {})
+        parts += [files.get(name, {}).get("sha256", "") for name in ("cryokg.nt", "void.ttl")]
+    except (OSError, ValueError):
+        for name in ("cryokg.nt", "void.ttl"):
+            path = build_dir / name
+            parts.append(f"{path.stat().st_size}:{path.stat().st_mtime_ns}" if path.is_file() else "")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def disk_store(build_dir: Path, base: str | None = None) -> ox.Store:
+    """The release's on-disk store, opened read-only: made on first use in ``<build>/.cryokg-store`` (in a
+    temporary folder renamed into place, so a process that finds it finds it whole) and made again when the
+    release or the base IRI changes. The first start of a large release pays the load; later ones open it.
+    When the release folder is not writable, the store is made in a temporary folder for this process only."""
+    import os
+    import shutil
+    import tempfile
+
+    build_dir = Path(build_dir)
+    built_with = release_base(build_dir)
+    served = base or built_with
+    key = _store_key(build_dir, served)
+    folder = build_dir / STORE_FOLDER
+    if (folder / "KEY").is_file() and (folder / "KEY").read_text(encoding="ascii") == key:
+        return ox.Store.read_only(str(folder / "db"))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f"{STORE_FOLDER}.", dir=build_dir))
+    except OSError:  # a read-only release: a store of our own, gone with the process
+        import atexit
+
+        staging = Path(tempfile.mkdtemp(prefix="cryokg-serve-"))
+        atexit.register(shutil.rmtree, staging, True)
+        _fill(ox.Store(str(staging / "db")), build_dir, built_with, served)
+        return ox.Store.read_only(str(staging / "db"))
+    try:
+        store = ox.Store(str(staging / "db"))
+        _fill(store, build_dir, built_with, served)
+        del store  # closes the database before it is moved
+        (staging / "KEY").write_text(key, encoding="ascii")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return ox.Store.read_only(str(folder / "db"))
+
+
+def _fill(store: ox.Store, build_dir: Path, built_with: str, served: str) -> None:
+    """Load the release (and VoID, in its named graph) into *store*, moved to *served* when it differs."""
+    from cryokg.rdf.rebase import rebased_triples
+
+    release = build_dir / "cryokg.nt"
+    void = build_dir / "void.ttl"
+    graph = ox.NamedNode(void_graph_iri(served))
+    try:
+        if served == built_with:
+            store.bulk_load(path=str(release), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+            if void.is_file():
+                store.bulk_load(path=str(void), format=ox.RdfFormat.TURTLE, to_graph=graph)
+        else:
+            triples = ox.parse(path=str(release), format=ox.RdfFormat.N_TRIPLES)
+            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in rebased_triples(
+                triples, built_with, served))
+            if void.is_file():
+                store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in rebased_triples(
+                    (q.triple for q in ox.parse(path=str(void), format=ox.RdfFormat.TURTLE)), built_with, served))
+    except SyntaxError as exc:
+        raise BadInput(f"{build_dir}: {exc}") from None
+    store.flush()
 
 
 @dataclass

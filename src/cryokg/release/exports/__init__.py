@@ -26,6 +26,8 @@ from cryokg.release.exports.tables import CSVExporter
 if TYPE_CHECKING:
     import networkx as nx
 
+    from cryokg.release.exports.records import GraphRecords
+
 __all__ = ["EXPORTERS", "Exporter", "exporter", "write_exports"]
 
 EXPORTERS: dict[str, Exporter] = {e.name: e for e in (GraphMLExporter(), GEXFExporter(), NodeLinkExporter(),
@@ -41,7 +43,9 @@ def exporter(name: str) -> Exporter:
         raise BadInput(f"unknown export format {name!r}; choose from {', '.join(EXPORTERS)}") from None
 
 
-def write_exports(graph: nx.MultiDiGraph, out_dir: Path, formats: list[str] | None = None) -> dict[str, list[Path]]:
-    """Write *graph* in each of *formats* (default: all) under *out_dir*; the paths written, per format."""
+def write_exports(graph: nx.MultiDiGraph | GraphRecords, out_dir: Path,
+                  formats: list[str] | None = None) -> dict[str, list[Path]]:
+    """Write *graph* (a networkx view or its compact form) in each of *formats* (default: all) under *out_dir*;
+    the paths written, per format."""
     chosen = [exporter(name) for name in (formats or list(EXPORTERS))]
     return {e.name: e.write(graph, Path(out_dir)) for e in chosen}

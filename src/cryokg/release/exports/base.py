@@ -21,7 +21,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -34,6 +34,7 @@ __all__ = [
     "description_of",
     "edge_id",
     "flatten",
+    "ordered_types",
     "scalar_graph",
     "write_text",
 ]
@@ -59,8 +60,9 @@ class Exporter(Protocol):
     description: str
     """One line for ``--help`` and the README."""
 
-    def write(self, graph: nx.MultiDiGraph, out_dir: Path) -> list[Path]:
-        """Write *graph* (a :func:`cryokg.release.graphview.to_networkx` view) into *out_dir*."""
+    def write(self, graph: Any, out_dir: Path) -> list[Path]:
+        """Write *graph* (a :func:`cryokg.release.graphview.to_networkx` view, or the same view as
+        :class:`cryokg.release.exports.records.GraphRecords`) into *out_dir*."""
         ...
 
 
@@ -89,6 +91,16 @@ def attribute_types(records: Iterable[Mapping[str, object]]) -> dict[str, type]:
     return {key: kinds.pop() if len(kinds) == 1 else str for key, kinds in sorted(seen.items())}
 
 
+def ordered_types(records: Iterable[Mapping[str, object]]) -> tuple[dict[str, type], list[str]]:
+    """:func:`attribute_types` of *records* and the attribute names in the order they first appear (one pass)."""
+    seen: dict[str, set[type]] = {}
+    for record in records:
+        for key, value in record.items():
+            kind = (type(value[0]) if len(value) == 1 else str) if isinstance(value, list) else type(value)
+            seen.setdefault(key, set()).add(kind if kind in (bool, int, float) else str)
+    return {key: kinds.pop() if len(kinds) == 1 else str for key, kinds in sorted(seen.items())}, list(seen)
+
+
 def flatten(record: Mapping[str, object], types: Mapping[str, type], *, xml: bool = False) -> dict[str, Scalar]:
     """*record* with every value turned into one scalar of the declared type (XML-safe text if *xml*)."""
     flat: dict[str, Scalar] = {}
@@ -107,7 +119,7 @@ def scalar_graph(graph: nx.MultiDiGraph, *, xml: bool = False) -> tuple[nx.Multi
 
     node_types = attribute_types(data for _, data in graph.nodes(data=True))
     edge_types = attribute_types(data for _, _, data in graph.edges(data=True))
-    flat = nx.MultiDiGraph(**graph.graph)
+    flat: nx.MultiDiGraph = nx.MultiDiGraph(**graph.graph)
     for node, data in graph.nodes(data=True):
         flat.add_node(node, **flatten(data, node_types, xml=xml))
     for u, v, key, data in graph.edges(keys=True, data=True):

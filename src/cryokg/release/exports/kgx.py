@@ -29,15 +29,14 @@ Neo4j's CSV reader takes as an opening quote) starts with ``“`` instead.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from cryokg.release.exports.base import MULTI_SEPARATOR, description_of, edge_id, write_text
-
-if TYPE_CHECKING:
-    import networkx as nx
+from cryokg.release.exports.base import MULTI_SEPARATOR, description_of, edge_id
+from cryokg.release.exports.tables import node_attributes
 
 __all__ = ["BIOLINK_CATEGORIES", "BIOLINK_PREDICATES", "EDGE_COLUMNS", "EXTERNAL_PREFIXES", "INFORES",
            "NODE_COLUMNS", "KGXExporter", "kgx_tables"]
@@ -130,49 +129,86 @@ def categories(types: list[str]) -> list[str]:
     return sorted({BIOLINK_CATEGORIES[t] for t in types if t in BIOLINK_CATEGORIES} or {"biolink:NamedThing"})
 
 
-def kgx_tables(graph: nx.MultiDiGraph) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
-    """(node rows, edge rows) of a networkx view, each row in column order, sorted by id / triple."""
-    ids = {n: kgx_id(n, str(graph.nodes[n].get("curie") or n)) for n in graph.nodes}
-    xrefs: dict[str, set[str]] = defaultdict(set)
-    publications: dict[str, set[str]] = defaultdict(set)
-    edges = []
-    for u, v, key, data in graph.edges(keys=True, data=True):
-        if key == _SOURCE_PREDICATE:
-            publications[u].add(v)
-            if ids[v] is None:
-                continue
-        if ids[u] is None or ids[v] is None:
-            continue
-        if key in _MAPPING_PREDICATES:
-            xrefs[u].add(ids[v])
-        inferred = bool(data.get("inferred"))
-        edges.append((edge_id(u, key, v), ids[u], BIOLINK_PREDICATES.get(key, "biolink:related_to"), ids[v],
-                      _cell(key), "logical_entailment" if inferred else "knowledge_assertion",
-                      "automated_agent" if inferred else "manual_agent", INFORES, INFORES))
-    nodes = []
-    for n, attrs in graph.nodes(data=True):
-        if ids[n] is None:
-            continue
-        types = list(attrs.get("types", []))
-        nodes.append((ids[n], _listed(categories(types)), _listed(sorted(types)), _cell(attrs.get("label", "")),
-                      _cell(description_of(attrs)), _listed(attrs.get("skos:altLabel@en", [])),
-                      _listed(sorted(xrefs.get(n, ()))), _cell(attrs.get("iri", n)),
-                      _listed(sorted(publications.get(n, ()))), INFORES))
-    return sorted(nodes), sorted(edges, key=lambda row: (row[1], row[4], row[3]))
+def _ids(graph: Any) -> list[tuple[str, str]]:
+    """(KGX id, node) of every node that has one, sorted by id (then node)."""
+    found = []
+    for node in graph.nodes:
+        ident = kgx_id(node, str(node_attributes(graph, node).get("curie") or node))
+        if ident is not None:
+            found.append((ident, node))
+    return sorted(found)
 
 
-def _tsv(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    return "".join("\t".join(row) + "\n" for row in [columns, *rows])
+def _id_of(graph: Any, node: str, cache: dict[str, str | None]) -> str | None:
+    if node not in cache:
+        cache[node] = kgx_id(node, str(node_attributes(graph, node).get("curie") or node))
+    return cache[node]
+
+
+def _node_rows(graph: Any, ids: list[tuple[str, str]]) -> Iterator[tuple[str, ...]]:
+    """Node rows sorted, one node's edges at a time (for its xrefs and publications)."""
+    cache: dict[str, str | None] = dict((node, ident) for ident, node in ids)
+    for _ident, group in itertools.groupby(ids, key=lambda pair: pair[0]):
+        rows = []
+        for ident, node in group:
+            attrs = node_attributes(graph, node)
+            xrefs, publications = set(), set()
+            for _u, v, key, _data in graph.out_edges(node, keys=True, data=True):
+                if key == _SOURCE_PREDICATE:
+                    publications.add(v)
+                target = _id_of(graph, v, cache)
+                if key in _MAPPING_PREDICATES and target is not None:
+                    xrefs.add(target)
+            types = list(attrs.get("types", []))
+            rows.append((ident, _listed(categories(types)), _listed(sorted(types)), _cell(attrs.get("label", "")),
+                         _cell(description_of(attrs)), _listed(attrs.get("skos:altLabel@en", [])),
+                         _listed(sorted(xrefs)), _cell(attrs.get("iri", node)), _listed(sorted(publications)),
+                         INFORES))
+        yield from sorted(rows)
+
+
+def _edge_rows(graph: Any, ids: list[tuple[str, str]]) -> Iterator[tuple[str, ...]]:
+    """Edge rows sorted by (subject id, original predicate, object id), stable: subjects come sorted by id, so only
+    the edges of one id are sorted at a time."""
+    cache: dict[str, str | None] = dict((node, ident) for ident, node in ids)
+    for ident, group in itertools.groupby(ids, key=lambda pair: pair[0]):
+        rows = []
+        for _, node in group:
+            for u, v, key, data in graph.out_edges(node, keys=True, data=True):
+                target = _id_of(graph, v, cache)
+                if target is None:
+                    continue
+                inferred = bool(data.get("inferred"))
+                rows.append((edge_id(u, key, v), ident, BIOLINK_PREDICATES.get(key, "biolink:related_to"), target,
+                             _cell(key), "logical_entailment" if inferred else "knowledge_assertion",
+                             "automated_agent" if inferred else "manual_agent", INFORES, INFORES))
+        yield from sorted(rows, key=lambda row: (row[1], row[4], row[3]))
+
+
+def kgx_tables(graph: Any) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """(node rows, edge rows) of a view, each row in column order, sorted by id / triple (in memory:
+    :class:`KGXExporter` streams them)."""
+    ids = _ids(graph)
+    return list(_node_rows(graph, ids)), list(_edge_rows(graph, ids))
+
+
+def _write_tsv(path: Path, columns: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write("\t".join(columns) + "\n")
+        for row in rows:
+            handle.write("\t".join(row) + "\n")
+    return path
 
 
 class KGXExporter:
-    """``kgx/nodes.tsv`` and ``kgx/edges.tsv``."""
+    """``kgx/nodes.tsv`` and ``kgx/edges.tsv``, streamed."""
 
     name = "kgx"
     description = "KGX TSV node and edge files in Biolink terms, for KG tools and Neo4j (kgx/nodes.tsv, kgx/edges.tsv)"
 
-    def write(self, graph: nx.MultiDiGraph, out_dir: Path) -> list[Path]:
-        nodes, edges = kgx_tables(graph)
+    def write(self, graph: Any, out_dir: Path) -> list[Path]:
         folder = Path(out_dir) / "kgx"
-        return [write_text(folder / "nodes.tsv", _tsv(NODE_COLUMNS, nodes)),
-                write_text(folder / "edges.tsv", _tsv(EDGE_COLUMNS, edges))]
+        ids = _ids(graph)
+        return [_write_tsv(folder / "nodes.tsv", NODE_COLUMNS, _node_rows(graph, ids)),
+                _write_tsv(folder / "edges.tsv", EDGE_COLUMNS, _edge_rows(graph, ids))]

@@ -9,25 +9,82 @@ the view's sorted insertion fixes); written with sorted keys, two-space indent, 
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, BinaryIO
 
-from cryokg.release.exports.base import GENERATED_NOTE, write_text
+from cryokg.release.exports.base import GENERATED_NOTE
 
-if TYPE_CHECKING:
+__all__ = ["NodeLinkExporter", "to_node_link", "write_node_link"]
+
+
+def to_node_link(graph: Any) -> dict:
+    """The node-link document of a view, as a dict ready for ``json.dumps`` (the whole document in memory: for
+    small views and tests; :func:`write_node_link` streams)."""
     import networkx as nx
 
-__all__ = ["NodeLinkExporter", "to_node_link"]
-
-
-def to_node_link(graph: nx.MultiDiGraph) -> dict:
-    """The node-link document of a networkx view, as a dict ready for ``json.dumps``."""
-    import networkx as nx
-
+    if not isinstance(graph, nx.Graph):
+        return json.loads(_text(graph))
     data = nx.node_link_data(graph, edges="edges")
     data["graph"] = {**data["graph"], "note": GENERATED_NOTE}  # a new dict: node_link_data shares graph.graph
     return data
+
+
+_SCALAR = json.JSONEncoder(ensure_ascii=False)
+
+
+def _nested(value: object, depth: int) -> str:
+    """``json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)`` as it appears *depth* levels down in
+    an indented document.
+
+    Dictionaries of scalars and lists of scalars (every node, edge and graph record of a view) are laid out
+    here, each scalar written by the C encoder: ``json.dumps`` with ``indent`` runs the pure-Python encoder,
+    which builds a reference cycle per call, and a build writes with the garbage collector paused
+    (:mod:`cryokg.gcpause`), so a million calls held 1.7 GB (``scripts/bench_build.py`` at 1 M triples, row
+    "export: nodelink"). Anything deeper goes through ``json.dumps``."""
+    pad, inner = "\n" + "  " * depth, "\n" + "  " * (depth + 1)
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        if not value:
+            return "{}"
+        return "{" + ",".join(inner + _SCALAR.encode(k) + ": " + _nested(value[k], depth + 1)
+                              for k in sorted(value)) + pad + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[" + ",".join(inner + _nested(v, depth + 1) for v in value) + pad + "]"
+    if value is None or isinstance(value, str | int | float | bool):
+        return _SCALAR.encode(value)
+    lines = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True).split("\n")  # no raw line feed in JSON
+    return pad.join(lines)
+
+
+def _items(out: BinaryIO, name: str, items: Iterable[dict], *, last: bool) -> None:
+    out.write(f'  "{name}": ['.encode())
+    first = True
+    for item in items:
+        out.write(((",\n    " if not first else "\n    ") + _nested(item, 2)).encode("utf-8"))
+        first = False
+    out.write(("]" if first else "\n  ]").encode() + (b"\n" if last else b",\n"))
+
+
+def write_node_link(graph: Any, out: BinaryIO) -> None:
+    """Stream the document ``json.dumps(node_link_data(G, edges="edges"), ensure_ascii=False, indent=2,
+    sort_keys=True)`` gives (plus the note and a final newline), one node or edge at a time."""
+    out.write(b'{\n  "directed": true,\n')
+    _items(out, "edges", ({**data, "source": u, "target": v, "key": key}
+                          for u, v, key, data in graph.edges(keys=True, data=True)), last=False)
+    out.write(('  "graph": ' + _nested({**graph.graph, "note": GENERATED_NOTE}, 1) + ",\n").encode("utf-8"))
+    out.write(b'  "multigraph": true,\n')
+    _items(out, "nodes", ({**data, "id": node} for node, data in graph.nodes(data=True)), last=True)
+    out.write(b"}\n")
+
+
+def _text(graph: Any) -> str:
+    buffer = io.BytesIO()
+    write_node_link(graph, buffer)
+    return buffer.getvalue().decode("utf-8")
 
 
 class NodeLinkExporter:
@@ -36,6 +93,9 @@ class NodeLinkExporter:
     name = "nodelink"
     description = "node-link JSON for networkx and d3 (cryokg.nodelink.json)"
 
-    def write(self, graph: nx.MultiDiGraph, out_dir: Path) -> list[Path]:
-        text = json.dumps(to_node_link(graph), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-        return [write_text(Path(out_dir) / "cryokg.nodelink.json", text)]
+    def write(self, graph: Any, out_dir: Path) -> list[Path]:
+        path = Path(out_dir) / "cryokg.nodelink.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            write_node_link(graph, handle)
+        return [path]
