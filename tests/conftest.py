@@ -33,3 +33,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if EXTERNAL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.external)
+
+
+@pytest.fixture(autouse=True)
+def known_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text output wraps to the terminal's width (COLUMNS, else the real terminal's): tests read it at one known
+    width, whatever runs them (a terminal, CI, a pytest-xdist worker). A test of the wrapping sets its own."""
+    monkeypatch.setenv("COLUMNS", "120")

@@ -55,6 +55,7 @@ def test_release_same_results(project_shapes):
     assert outcome.passes() and not outcome.conforms and outcome.count("Warning") > 0 and outcome.count("Info") > 0
 
 
+@pytest.mark.slow  # ~1 s each, pyshacl's time; tests/test_shapes.py runs every example on the default engine in --quick
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
 def test_shape_examples_same_results(example):
     graph = manifest.base_graph()
