@@ -126,6 +126,7 @@ build(out=Path(sys.argv[1]))
 """
 
 
+@pytest.mark.slow  # three builds in fresh processes
 def test_build_bytes_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
     """Build the release in separate processes under several hash seeds: every file is byte-identical."""
     outs = []
