@@ -13,6 +13,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,11 @@ def test_fhir_client_block_runs_as_written(server: str) -> None:
     exec(compile(block.replace("http://127.0.0.1:8000", server), "README.md", "exec"), scope)
     assert scope["code_system"].id == "cryokg"
     assert any(p.name == "match" for p in scope["answer"].parameter)
+
+
+@pytest.mark.slow  # a full build
+def test_build_summary_is_what_the_build_prints() -> None:
+    """The quick start's summary block is the real output of `cryokg build` on the current sources."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "readme_summary.py"
+    done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
