@@ -319,10 +319,12 @@ def _scope_text(ctx: _Ctx, code: URIRef) -> str:
     return ", ".join(sorted(ctx.label(s) for s in ctx.graph.objects(code, ctx.v.anatomicScope))) or "no scope recorded"
 
 
-def nerve_to_code_dot(graph: Graph, *, family: URIRef | None = None, base: str = DEFAULT_BASE) -> str:
-    """DOT source of the nerve-to-code map (see the module docstring)."""
+def nerve_to_code_dot(graph: Graph, *, family: URIRef | None = None, base: str = DEFAULT_BASE,
+                      read: _Answers | None = None) -> str:
+    """DOT source of the nerve-to-code map (see the module docstring). *read*: the family's assignments read
+    already (:func:`write_diagrams` reads them once for all its pictures)."""
     ctx = _Ctx(graph, base)
-    found = _Answers(ctx, family, base)
+    found = read or _Answers(ctx, family, base)
     members, answers = found.members, found.answers
     notations = [ctx.notation(m) for m in members]
     technique_names = ", ".join(sorted(ctx.label(t) for t in found.techniques))
@@ -390,13 +392,15 @@ def nerve_to_code_dot(graph: Graph, *, family: URIRef | None = None, base: str =
     return "\n".join(out) + "\n"
 
 
-def code_dot(graph: Graph, code: URIRef, *, family: URIRef | None = None, base: str = DEFAULT_BASE) -> str:
+def code_dot(graph: Graph, code: URIRef, *, family: URIRef | None = None, base: str = DEFAULT_BASE,
+             read: _Answers | None = None) -> str:
     """DOT source of one member code's picture: the code, its anatomic scope (region, kinds of structure, named
     examples), the structures definitely assigned to it in sorted columns, the disputed structures it is a
     candidate for (with the other candidates) and the contested alternatives argued for its structures.
-    Drawn top to bottom and at most three names wide, so that it stays legible at the width of a page."""
+    Drawn top to bottom and at most three names wide, so that it stays legible at the width of a page.
+    *read* as for :func:`nerve_to_code_dot`."""
     ctx = _Ctx(graph, base)
-    found = _Answers(ctx, family, base)
+    found = read or _Answers(ctx, family, base)
     notation = ctx.notation(code)
     answers = found.answers
     fill = _FILLS[found.members.index(code) % len(_FILLS)] if code in found.members else "#f1f3f5"
@@ -478,13 +482,17 @@ def write_diagrams(graph: Graph, out_dir: Path, *, base: str = DEFAULT_BASE) -> 
     the family (``code-<notation>.svg``, :func:`code_dot`); the paths written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    sources = [(f"{name}.svg", make(graph, base=base)) for name, make in DIAGRAMS.items()]
     ctx = _Ctx(graph, base)
     family = find_family(graph, base=base)
-    for member in _members(ctx, family):
+    # The family's assignments are read once for the nerve-to-code map and every code's picture: reading them is
+    # a pass over every code assignment of the graph (four passes were 90 % of the diagrams at 1 M triples).
+    found = _Answers(ctx, family, base)
+    sources = [(f"{name}.svg", make(graph, base=base, **({"read": found} if make is nerve_to_code_dot else {})))
+               for name, make in DIAGRAMS.items()]
+    for member in found.members:
         notation = ctx.notation(member)
         if re.fullmatch(r"[A-Za-z0-9._-]+", notation):  # a notation is a file name only when it is a safe one
-            sources.append((f"code-{notation}.svg", code_dot(graph, member, family=family, base=base)))
+            sources.append((f"code-{notation}.svg", code_dot(graph, member, family=family, base=base, read=found)))
     written = []
     for name, source in sources:
         path = out_dir / name
