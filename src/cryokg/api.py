@@ -20,10 +20,10 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cryokg.errors import BadInput
 
@@ -43,7 +43,6 @@ class KnowledgeGraph:
     """A built release opened for reading. Create it with :func:`load`."""
 
     release: Path
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
     def engine(self) -> OxigraphEngine:
