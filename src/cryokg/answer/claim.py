@@ -95,7 +95,7 @@ class ClaimLine:
 @dataclass
 class ClaimAnswer:
     """Everything ``cryokg claim`` answers for one note; :meth:`to_json` is the ``--json`` output
-    (schema: ``cryokg/schemas/claim.schema.json``)."""
+    (schema: ``cryokg/answer/schemas/claim.schema.json``)."""
 
     text: str
     lines: list[ClaimLine]
