@@ -431,7 +431,7 @@ def claim(text: str, *, graph: Graph | None = None, payer: str | None = None, se
                 alt["why"].append(_node(graph, rule, "rule"))
             elif (rule, RDF.type, CRYO.ReportingGap) in graph:
                 alt["because"].append(_node(graph, rule, "gap"))
-        alt["sources"] += [s for n in alt["why"] + alt["because"] for s in n["sources"] if s not in alt["sources"]]
+        alt["sources"] = list(dict.fromkeys(alt["sources"] + [s for n in alt["why"] + alt["because"] for s in n["sources"]]))
     conflict_about = list(dict.fromkeys([*about, *(URIRef(p.iri) for p in in_force)]))
     conflicts = _conflicts(graph, conflict_about)
 
