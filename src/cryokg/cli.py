@@ -21,6 +21,7 @@ COMMANDS = (
     "build",
     "validate",
     "check",
+    "claim",
     "queries",
     "query",
     "suggest",

@@ -1,11 +1,12 @@
 """Browser tests: ``cryokg serve`` in a subprocess, driven by headless Chromium through Playwright.
 
 A person's path through the site: home page → search for a nerve → its page → its code → the code-selection
-form → a catalogue query on the query page; then browsing (issue 16): the tree with its buttons, suggestions as
-you type (keyboard), the type filter, the copy buttons, the per-code picture at page width, and the same pages
-with JavaScript off. No page may trip the Content-Security-Policy. Skipped when Playwright or Debian's ``chromium`` is missing
-(never ``playwright install``: the browser comes from Debian). Screenshots go to a temporary folder, or to
-the folder named by ``CRYOKG_SCREENSHOTS`` (``docs/screenshots`` when refreshing the committed ones).
+form → the claim page (a note to checked lines) → a catalogue query on the query page; then browsing (issue 16):
+the tree with its buttons, suggestions as you type (keyboard), the type filter, the copy buttons, the per-code
+picture at page width, and the same pages with JavaScript off. No page may trip the Content-Security-Policy.
+Skipped when Playwright or Debian's ``chromium`` is missing (never ``playwright install``: the browser comes from
+Debian). Screenshots go to a temporary folder, or to the folder named by ``CRYOKG_SCREENSHOTS``
+(``docs/screenshots`` when refreshing the committed ones).
 """
 
 from __future__ import annotations
@@ -114,6 +115,29 @@ def test_code_selection_form(server, page, shots, release_graph) -> None:
     assert notation in answer and label in answer
     assert "side: left" in page.locator("section.answer").first.inner_text()
     page.screenshot(path=str(shots / "suggest.png"), full_page=True)
+
+
+def test_claim_page_note_to_checked_lines(server, page, shots) -> None:
+    """Issue 15: paste a note on the claim page (reached from the site navigation), pick a setting, get the lines,
+    the bundled-guidance Violation and the sources, each citation leading to its source."""
+    page.goto(server + "/")
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Claim").click()
+    page.wait_for_load_state()
+    page.get_by_label("Procedure note").fill("Left knee: superolateral, superomedial and inferomedial genicular nerves "
+                                             "frozen with iovera under ultrasound. Charge sheet: 0441T, 76942.")
+    page.get_by_label("Care setting").select_option("office")
+    page.get_by_label("Diagnoses").fill("M17.12")
+    page.get_by_role("button", name="Propose and check the claim").click()
+    page.wait_for_load_state()
+    assert "violation" in page.locator("#verdict-h").inner_text()
+    lines = page.locator("article.claim-line")
+    assert lines.count() == 2 and "0441T" in lines.nth(0).inner_text() and "76942" in lines.nth(1).inner_text()
+    assert "superomedial genicular nerve" in lines.nth(0).inner_text()
+    assert "Violation" in page.locator("section.findings").inner_text()
+    citation = page.locator("section.findings a[href^='#source-']").first
+    target = citation.get_attribute("href")
+    assert target and page.locator(target + " a[rel=external]").count() == 1
+    page.screenshot(path=str(shots / "claim.png"), full_page=True)
 
 
 def test_catalogue_query_on_the_query_page(server, page, shots, release_graph) -> None:

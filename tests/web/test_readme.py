@@ -49,7 +49,7 @@ CLI_EXAMPLES = cli_examples()
 
 def test_the_readme_has_examples() -> None:
     assert len(CLI_EXAMPLES) >= 15
-    assert {"suggest", "check", "compare", "query", "validate"} <= {c.split()[1] for c, _, _ in CLI_EXAMPLES}
+    assert {"suggest", "check", "claim", "compare", "query", "validate"} <= {c.split()[1] for c, _, _ in CLI_EXAMPLES}
 
 
 @pytest.mark.parametrize(("command", "status", "shown"), CLI_EXAMPLES, ids=[c for c, _, _ in CLI_EXAMPLES])

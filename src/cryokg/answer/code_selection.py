@@ -42,8 +42,8 @@ from cryokg.answer.store import Engine
 from cryokg.errors import BadInput
 from cryokg.namespaces import CRYO, id_namespace
 
-__all__ = ["DEFAULT_APPROACH", "DEFAULT_TECHNIQUE", "STRUCTURE_TYPES", "SiteError", "Suggestion", "find_site",
-           "source_titles", "suggest"]
+__all__ = ["DEFAULT_APPROACH", "DEFAULT_TECHNIQUE", "STRUCTURE_TYPES", "SiteError", "Suggestion", "answer_structure",
+           "find_site", "resolve_kind", "site_members", "source_titles", "suggest"]
 
 DEFAULT_TECHNIQUE = "cryoablation"
 DEFAULT_APPROACH = "percutaneous"
@@ -292,7 +292,8 @@ def _from_assignments(rows: list[dict], approach: URIRef, index: LabelIndex) -> 
         entry = by_assignment.setdefault(row["assignment"], {
             "code": str(row["notation"]), "reason": str(row.get("reason", "")), "sources": set(),
             "kind": str(row.get("kindLabel") or index.label(row["kind"])) if row.get("kind") else "",
-            "kind_iri": str(row.get("kind") or ""), "approaches": set(), "via": "code assignment"})
+            "kind_iri": str(row.get("kind") or ""), "approaches": set(), "via": "code assignment",
+            "assignment": str(row["assignment"])})
         if row.get("source"):
             entry["sources"].add(str(row["source"]))
         if row.get("approach"):
@@ -421,7 +422,7 @@ def _answer_structure(engine: Engine, index: LabelIndex, site: URIRef, technique
     answer.ambiguous = disputed or len(codes) > 1 or any(c["kind"] == "candidate" for c in candidates)
     for c in candidates:
         answer.candidates.append({"code": c["code"], "reason": c["reason"], "sources": sorted(c["sources"]),
-                                  "kind": c["kind"], "via": c["via"]})
+                                  "kind": c["kind"], "via": c["via"], "assignment": c.get("assignment")})
         answer.explanation.append(f"{c['code']} ({c['kind'] or c['via']}): {c['reason']}")
     if answer.ambiguous:
         answer.explanation.append(f"Disputed: public sources disagree on the code for the {index.label(site)}; "
@@ -500,6 +501,22 @@ def _pick(index: LabelIndex, text: str, override: URIRef | None, stated: tuple[U
 _HOW = {"label": "a name or synonym", "capitals": "an abbreviation", "coordinated": "an item of a list",
         "one-word": "the name without 'nerve'", "loose": "words of its name", "procedure": "a procedure's name",
         "iri": "its IRI"}
+
+
+def answer_structure(engine: Engine, site: URIRef, technique: URIRef, approach: URIRef) -> Suggestion:
+    """Which code reports treating the one structure *site* with *technique* by *approach* (steps 1-3 of the
+    module docstring), for callers that read the text themselves (``cryokg claim``)."""
+    return _answer_structure(engine, label_index(engine), site, technique, approach)
+
+
+def resolve_kind(engine: Engine, text: str, cls: URIRef, what: str) -> URIRef:
+    """The technique or approach (*cls*) *text* names; :class:`SiteError` with the nearest names otherwise."""
+    return _resolve_kind(label_index(engine), text, cls, what)
+
+
+def site_members(engine: Engine, structures: tuple[URIRef, ...]) -> list[URIRef]:
+    """The structures answered for a site mention: a group not coded as one target stands for its members."""
+    return _members(lexicon(engine), _facts(engine), structures)
 
 
 def _answer_mention(engine: Engine, index: LabelIndex, lex: Lexicon, mention: SiteMention, text: str,

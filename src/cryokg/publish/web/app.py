@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from rdflib import Graph
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -37,6 +38,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from cryokg.errors import BadInput
+from cryokg.publish.web.claim_form import ClaimRequest, RequestError, parse_claim_request
 from cryokg.publish.web.data import ReleaseData, load_release_store, release_base, void_graph_iri
 from cryokg.publish.web.fhir import fhir_routes
 from cryokg.publish.web.middleware import CACHE_FLAG, BodyLimit, CorsGetOnly, RejectMalformed, ResponseCache, SecurityHeaders
@@ -213,6 +215,49 @@ def create_app(settings: Settings) -> Starlette:
                             media_type="application/json")
         return html(renderer.suggest(site, technique, approach, answer, error), status)
 
+    claim_slots = asyncio.Semaphore(max(1, settings.workers))
+
+    @functools.lru_cache(maxsize=1)
+    def claim_graph() -> Graph:
+        """The validated release as an rdflib graph, for the claim check's SHACL shapes (loaded on first use)."""
+        from cryokg.answer.claims import load_knowledge_graph
+
+        return load_knowledge_graph(build_dir / "cryokg.ttl")
+
+    def _claim_run(request_fields: ClaimRequest) -> dict:
+        from cryokg.answer.claim import claim as run_claim
+
+        return run_claim(request_fields.note, graph=claim_graph(), payer=request_fields.payer or None,
+                         setting=request_fields.setting or None, dx=request_fields.dx).to_json()
+
+    async def claim(request: Request) -> Response:
+        # GET: the form. POST (a form or a JSON body, already capped by BodyLimit): the note's fields are checked
+        # and bounded (claim_form) before the claim is computed in a thread, at most `workers` at once (else 503);
+        # bad input is a 4xx with the reason. JSON is answered to a JSON body or an Accept that prefers it.
+        accept = request.headers.get("accept", "")
+        content_type = request.headers.get("content-type", "")
+        wants_json = content_type.split(";")[0].strip().lower() == "application/json" or (
+            "application/json" in accept and "text/html" not in accept)
+        fields, answer, status = ClaimRequest(), None, 200
+        error: str | None = None
+        if request.method == "POST":
+            try:
+                fields = parse_claim_request(content_type, await request.body())
+                if claim_slots.locked():
+                    raise RequestError(503, "the server is busy with other claims; try again in a moment")
+                async with claim_slots:
+                    answer = await asyncio.to_thread(_claim_run, fields)
+            except RequestError as exc:
+                error, status = exc.message, exc.status
+            except BadInput as exc:
+                error, status = str(exc), 422
+        headers = {"Retry-After": "2"} if status == 503 else None
+        if wants_json:
+            body = answer if answer is not None else {"error": error or "POST a note", "status": status}
+            return Response(json.dumps(body, ensure_ascii=False), status_code=status if answer or error else 405,
+                            media_type="application/json", headers=headers)
+        return html(renderer.claim(fields.form(), answer, error), status, headers)
+
     async def release_file(request: Request) -> Response:
         name = request.path_params["name"]
         root = build_dir.resolve()
@@ -330,6 +375,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/browse/", tree, methods=["GET"]),
         Route("/browse", lambda request: RedirectResponse("/browse/", status_code=301), methods=["GET"]),
         Route("/suggest", suggest, methods=["GET"]),
+        Route("/claim", claim, methods=["GET", "POST"]),
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/.well-known/void", void, methods=["GET"]),
         Route("/release/", lambda request: RedirectResponse("/#downloads"), methods=["GET"]),

@@ -156,6 +156,17 @@ class Renderer:
                             source_title=lambda answers, url: next(
                                 (a["source_titles"][url] for a in answers if url in a.get("source_titles", {})), None))
 
+    def claim(self, form: dict, answer: dict | None, error: str | None) -> str:
+        """The claim page: the form (filled in again), and the lines and findings of *answer* with their sources."""
+        urls: list[str] = []
+        if answer is not None:
+            urls = sorted(set(answer["source_titles"]) | {s for line in answer["lines"] for s in line["sources"]}
+                          | {s for f in answer["findings"] for s in f["sources"]})
+        return self._render("claim.html", title="Claim lines for a note", form=form, answer=answer, error=error,
+                            urls=urls, number={u: i for i, u in enumerate(urls, start=1)}, code_href=self._code_href,
+                            external_href=lambda iri: link_href(str(iri), self.data.base),
+                            local_href=lambda iri: local_href(str(iri), self.data.base))
+
     def _code_href(self, notation: str) -> str | None:
         for iri in self.data.instances(self.data.base + "def/ProcedureCode"):
             if any(p == SKOS.notation and str(o) == notation for p, o in self.data.outgoing(iri)):
