@@ -361,9 +361,10 @@ def test_unreachable_endpoint_is_exit_2(release_dir: Path, capsys) -> None:
     assert "cannot reach" in capsys.readouterr().err
 
 
-def test_server_rejection_carries_the_servers_message(oxigraph, release_dir: Path) -> None:
+def test_server_rejection_carries_the_servers_message(oxigraph, release_dir: Path, tmp_path: Path) -> None:
     release = publish.read_release(release_dir)
-    broken = publish.ReleaseFile(release.path, "text/turtle", b"<a> <b> .", release.store)
+    (tmp_path / "broken.ttl").write_bytes(b"<a> <b> .")  # a file is read when sent: the broken one is what goes
+    broken = publish.ReleaseFile(tmp_path / "broken.ttl", "text/turtle", release.store, size=9)
     with connect() as client:
         target = publish.resolve_target(client, oxigraph.root_url, graph="https://example.org/broken")
         with pytest.raises(HttpStatusError) as caught:
