@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -36,6 +36,7 @@ __all__ = [
     "flatten",
     "ordered_types",
     "scalar_graph",
+    "write_stream",
     "write_text",
 ]
 
@@ -134,6 +135,15 @@ def description_of(attrs: Mapping[str, object]) -> str:
         if value:
             return _text(value[0]) if isinstance(value, list) else _text(value)
     return ""
+
+
+def write_stream(path: Path, writer: Callable[[Any, BinaryIO], None], graph: Any) -> list[Path]:
+    """Create folders, let *writer* stream *graph* into *path* (binary), and return ``[path]``: the whole
+    ``write`` of an exporter whose format is one file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        writer(graph, handle)
+    return [path]
 
 
 def write_text(path: Path, text: str) -> Path:

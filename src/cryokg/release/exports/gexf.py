@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
-from cryokg.release.exports.base import GENERATED_NOTE, edge_id, flatten, ordered_types
+from cryokg.release.exports.base import GENERATED_NOTE, edge_id, flatten, ordered_types, write_stream
 
 __all__ = ["GEXFExporter", "to_gexf", "write_gexf"]
 
@@ -154,8 +154,4 @@ class GEXFExporter:
     description = "GEXF 1.2 for Gephi (cryokg.gexf)"
 
     def write(self, graph: Any, out_dir: Path) -> list[Path]:
-        path = Path(out_dir) / "cryokg.gexf"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as handle:
-            write_gexf(graph, handle)
-        return [path]
+        return write_stream(Path(out_dir) / "cryokg.gexf", write_gexf, graph)

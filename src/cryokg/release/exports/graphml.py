@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
-from cryokg.release.exports.base import GENERATED_NOTE, edge_id, flatten, ordered_types
+from cryokg.release.exports.base import GENERATED_NOTE, edge_id, flatten, ordered_types, write_stream
 
 __all__ = ["GraphMLExporter", "to_graphml", "write_graphml"]
 
@@ -125,8 +125,4 @@ class GraphMLExporter:
     description = "GraphML for Gephi, Cytoscape, yEd, igraph and networkx (cryokg.graphml)"
 
     def write(self, graph: Any, out_dir: Path) -> list[Path]:
-        path = Path(out_dir) / "cryokg.graphml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as handle:
-            write_graphml(graph, handle)
-        return [path]
+        return write_stream(Path(out_dir) / "cryokg.graphml", write_graphml, graph)

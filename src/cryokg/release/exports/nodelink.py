@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from cryokg.release.exports.base import GENERATED_NOTE
+from cryokg.release.exports.base import GENERATED_NOTE, write_stream
 
 __all__ = ["NodeLinkExporter", "to_node_link", "write_node_link"]
 
@@ -94,8 +94,4 @@ class NodeLinkExporter:
     description = "node-link JSON for networkx and d3 (cryokg.nodelink.json)"
 
     def write(self, graph: Any, out_dir: Path) -> list[Path]:
-        path = Path(out_dir) / "cryokg.nodelink.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as handle:
-            write_node_link(graph, handle)
-        return [path]
+        return write_stream(Path(out_dir) / "cryokg.nodelink.json", write_node_link, graph)
