@@ -420,9 +420,19 @@ def main(argv: list[str] | None = None) -> int:
         keys = {"build": "build", "real": "real_build", "shacl": "shacl", "suite": "shacl_suite", "sparql": "sparql",
                 "http": "http", "http_by_size": "http_by_size", "profile": "profile", "memory": "build_foreign",
                 "publish": "publish"}
+        by_size = {"build", "shacl", "sparql", "http_by_size", "build_foreign", "publish"}
         for section, key in keys.items():
             if section.split("_")[0] in sections and key in results:
-                earlier[key] = results[key]
+                if key in by_size and isinstance(earlier.get(key), dict):  # sizes not re-measured stay
+                    earlier[key] = {**earlier[key], **results[key]}
+                else:
+                    earlier[key] = results[key]
+        if "scale" in sections and str(args.scale_size) in results["build"]:
+            earlier.setdefault("build", {})[str(args.scale_size)] = results["build"][str(args.scale_size)]
+        if earlier.get("http_by_size"):  # the targets are read at 100 k when it was served, in any run
+            served = earlier["http_by_size"]
+            earlier["http"] = served["100000"] if "100000" in served else served[max(served, key=int)]
+        earlier["sizes"] = sorted(set(earlier.get("sizes", [])) | set(results["sizes"]))
         earlier.setdefault("reruns", []).append({"command": command, "sections": sorted(sections),
                                                  "environment": results["environment"]})
         kept = [m for m in earlier["mismatches"] if not any(m.startswith(s) for s in sections)]

@@ -169,7 +169,9 @@ def to_networkx(graph: Graph | Release, *, inferred: bool = False,
     prefixes = prefixes or default_prefixes
 
     types: dict[URIRef, set[str]] = defaultdict(set)
-    values: dict[URIRef, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+    # Values are keyed by type and repr, not by equality: 1, 1.0 and True are equal (and -0.0 == 0.0) in Python,
+    # and a set would keep whichever came first - a value lost, and bytes that depend on the iteration order.
+    values: dict[URIRef, dict[str, dict[tuple[str, str], Value]]] = defaultdict(lambda: defaultdict(dict))
     edges: list[tuple[str, str, str, str]] = []  # (subject, predicate CURIE, object, predicate IRI)
     literal_edges: list[tuple[str, str, Literal, str]] = []  # (subject, predicate CURIE, literal, predicate IRI)
     labels: dict[URIRef, tuple[int, str, str]] = {}
@@ -197,7 +199,8 @@ def to_networkx(graph: Graph | Release, *, inferred: bool = False,
                 rank = _label_rank(p, o)
                 labels[s] = min(labels.get(s, rank), rank)
             if literals == "attributes":
-                values[s][_literal_key(c(str(p)), o)].add(python_value(o))
+                value = python_value(o)
+                values[s][_literal_key(c(str(p)), o)][_value_key(value)] = value
             elif literals == "nodes":
                 literal_edges.append((str(s), c(str(p)), o, str(p)))
 
@@ -212,7 +215,7 @@ def to_networkx(graph: Graph | Release, *, inferred: bool = False,
         if literals == "nodes":
             attrs["kind"] = "resource"
         for key in sorted(values.get(node, {})):
-            attrs[key] = sorted(values[node][key], key=_value_key)
+            attrs[key] = [value for _, value in sorted(values[node][key].items())]
         view.add_node(str(node), **attrs)
 
     if literals == "nodes":

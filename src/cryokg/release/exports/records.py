@@ -60,7 +60,8 @@ class GraphRecords:
         return found
 
     def _intern(self, value: Any) -> Any:
-        return self._strings.setdefault((type(value), value), value)
+        """One shared object per distinct value. Keyed by type, and floats by repr: 0.0 == -0.0 in Python."""
+        return self._strings.setdefault((type(value), repr(value) if type(value) is float else value), value)
 
     @classmethod
     def from_canonical(cls, lines: Canonical, *, asserted: Canonical | None = None,
@@ -75,7 +76,7 @@ class GraphRecords:
 
     def _add(self, subject: str, triples: list[ox.Triple], entailed: list[bool]) -> None:
         types: set[str] = set()
-        values: dict[str, set] = {}
+        values: dict[str, dict[tuple[str, str], Any]] = {}  # keyed as graphview keys them (type and repr)
         label: tuple | None = None
         edges = []
         for triple, flag in zip(triples, entailed, strict=True):
@@ -95,9 +96,9 @@ class GraphRecords:
             if predicate in _LABELS:
                 rank = _label_rank(URIRef(predicate), literal)  # type: ignore[arg-type]
                 label = rank if label is None else min(label, rank)
-            values.setdefault(_literal_key(self._c(predicate), literal), set()).add(  # type: ignore[arg-type]
-                python_value(literal))  # type: ignore[arg-type]
-        attrs = tuple((self._intern(key), tuple(self._intern(v) for v in sorted(values[key], key=_value_key)))
+            value = python_value(literal)  # type: ignore[arg-type]
+            values.setdefault(_literal_key(self._c(predicate), literal), {})[_value_key(value)] = value  # type: ignore[arg-type]
+        attrs = tuple((self._intern(key), tuple(self._intern(v) for _, v in sorted(values[key].items())))
                       for key in sorted(values))
         self._records[self._intern(subject)] = (None if label is None else self._intern(label[2]),
                                                 tuple(sorted(types)), attrs, tuple(sorted(edges)))
