@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from tests.strategies import QUICK_PROFILE
 
 from cryokg.release.build import assemble
 from cryokg.release.model import Release
@@ -24,6 +26,8 @@ def graph(release: Release):
     """The asserted graph of the release."""
     return release.asserted
 
+
+settings.register_profile(QUICK_PROFILE)  # loaded by `scripts/run test --quick` (--hypothesis-profile=quick)
 
 EXTERNAL_FIXTURES = {"server", "oxigraph", "virtuoso", "nginx", "apache", "page"}
 """Fixtures that start a program outside Python: a test using one is ``external`` (left out of ``--quick``)."""

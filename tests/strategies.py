@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from hypothesis import settings
 from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
 from cryokg.namespaces import CRYO, DEFAULT_BASE
+
+QUICK_PROFILE = "quick"
+"""The Hypothesis profile of ``scripts/run test --quick`` (registered in tests/conftest.py)."""
+
+
+def examples(full: int) -> int:
+    """How many examples a property test draws: *full* in the full run (CI), a tenth (at least 5) under the quick
+    profile - the edit loop samples each property, the full run searches it."""
+    return max(5, full // 10) if settings.get_current_profile_name() == QUICK_PROFILE else full
+
 
 KINDS = ("code", "anatomy", "technique", "device", "agent", "step", "effect")
 CLASSES = (CRYO.ProcedureCode, CRYO.Nerve, CRYO.NervePlexus, CRYO.Technique, CRYO.Device, CRYO.Coolant,

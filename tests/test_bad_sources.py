@@ -26,10 +26,11 @@ PREFIXES = """@prefix cryo: <https://w3id.org/cryokg/def/> .
 """
 
 
-@pytest.fixture(autouse=True, params=["rdflib", "store"])
+@pytest.fixture(autouse=True, params=["rdflib", pytest.param("store", marks=pytest.mark.slow)])
 def loading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every case twice: sources held by rdflib (small ones) and in an on-disk store (large ones, checked in one
-    pass over the files: cryokg.sources.load.STORE_ON_DISK_BYTES set to 0 here); same error, same exit code."""
+    pass over the files: cryokg.sources.load.STORE_ON_DISK_BYTES set to 0 here); same error, same exit code. The
+    store's half is ``slow`` (a store per case): --quick runs each case once."""
     if request.param == "store":
         monkeypatch.setattr("cryokg.sources.load.STORE_ON_DISK_BYTES", 0)
     return request.param

@@ -248,6 +248,7 @@ def test_cgs_on_64640_for_cryoneurolysis_at_the_ipbsn(release_file, capsys) -> N
     assert report["source_titles"][cgs]
 
 
+@pytest.mark.slow  # one check per code of the release
 def test_every_scoped_code_is_checked_against_the_site(kg) -> None:
     """Codes outside the family are checked too: a code whose scope names a structure does not cover another."""
     named = [(c, e) for c in kg.subjects(CRYO.anatomicScope, None) if (c, SKOS.broader, None) not in kg

@@ -156,6 +156,7 @@ def test_steps_in_their_order_and_no_rdf_jargon(engine, g, capsys):
     assert "0440T (" in capsys.readouterr().out, "related codes show their numbers"
 
 
+@pytest.mark.slow  # the commands at several widths
 def test_output_wraps_to_the_terminal_width(monkeypatch, capsys):
     for width in (70, 140):
         monkeypatch.setenv("COLUMNS", str(width))

@@ -58,6 +58,7 @@ def test_ill_typed_literal_gives_file_line_and_no_traceback(sources: Path, tmp_p
     assert "Traceback" not in run.stderr, run.stderr
 
 
+@pytest.mark.slow  # starts and interrupts a server process
 def test_ctrl_c_on_the_server_prints_no_traceback(release_for_cli: Path) -> None:
     """SIGINT reaches the whole process group (server and its workers): everyone stops quietly."""
     import signal

@@ -7,13 +7,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
-from tests.strategies import graphs
+from tests.strategies import examples, graphs
 
 from cryokg.rdf.parsing import parse_rdf
 from cryokg.release.writers import FORMATS, to_jsonld, to_ntriples, to_rdfxml, to_turtle
 
 PARSE_AS = {"turtle": "turtle", "ntriples": "ntriples", "jsonld": "jsonld", "rdfxml": "rdfxml"}
-SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _reparse(text: str, fmt: str) -> Graph:

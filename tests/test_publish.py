@@ -202,6 +202,7 @@ def test_engine_deviation_fails_unless_lenient(server: RunningServer, release_di
     assert "ENGINE" in out and "passed only because of --lenient" in out, out
 
 
+@pytest.mark.slow  # one query per fact class
 def test_sources_query_covers_the_whole_fact_class_hierarchy(release_dir: Path) -> None:
     """``sources`` spells out a fixed number of rdfs:subClassOf steps (Virtuoso mis-joins ``*`` paths): it must
     still find every fact node, i.e. every node typed with a class anywhere under prov:Entity, as the path would."""

@@ -3,6 +3,7 @@ constructs it does not implement."""
 
 from __future__ import annotations
 
+import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
@@ -13,6 +14,7 @@ from cryokg.release.reasoning import entailments
 ANAT = id_namespace("anatomy")
 
 
+@pytest.mark.slow  # owlrl's time on the whole release
 def test_fast_engine_matches_owlrl_on_the_release(graph: Graph) -> None:
     fast, reference = entailments(graph), entailments(graph, engine="owlrl")
     assert len(fast) > 500

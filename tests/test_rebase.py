@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 from tests.conftest import SOURCES
 
 from cryokg.namespaces import DEFAULT_BASE
@@ -20,6 +21,7 @@ def _default_graph(store: ox.Store) -> set[str]:
     return {str(ox.Triple(q.subject, q.predicate, q.object)) for q in quads}
 
 
+@pytest.mark.slow  # a build and a server at another base
 def test_build_and_serve_rebase_alike(tmp_path: Path) -> None:
     default, moved = tmp_path / "default", tmp_path / "moved"
     build(SOURCES, default)

@@ -72,6 +72,7 @@ def test_void_counts_match(built: Path, graph: Graph) -> None:
     assert {str(r[0]).rsplit("/", 1)[-1] for r in dumps} >= set(RDF_FILES)
 
 
+@pytest.mark.slow  # a second full build
 def test_two_builds_are_byte_identical(built: Path, tmp_path: Path) -> None:
     again = tmp_path / "build"
     build(SOURCES, again)
@@ -105,6 +106,7 @@ def test_build_bytes_depend_on_neither_clock_nor_hash_seed(built: Path, tmp_path
     assert _tree(out) == _tree(built)
 
 
+@pytest.mark.slow  # two builds from large copies of the sources
 @pytest.mark.parametrize("base", [None, "https://example.org/kg/"])
 def test_large_sources_build_the_same_bytes(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             base: str | None) -> None:

@@ -49,6 +49,7 @@ def project_shapes() -> Graph:
     return load_shapes(find_shape_files(ONTOLOGY))
 
 
+@pytest.mark.slow  # pyshacl's time on the whole release; test_shapes runs every example in --quick
 def test_release_same_results(project_shapes):
     data = load_files(find_data_files(ONTOLOGY)).graph
     outcome = same_results(data, project_shapes)

@@ -127,10 +127,12 @@ def test_coverage_check_detects_a_missing_example() -> None:
 
 # --- the shapes themselves --------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # the SHACL-for-SHACL shapes graph is large
 def test_shapes_pass_shacl_for_shacl() -> None:
     check_shapes(load_shapes(find_shape_files(ONTOLOGY)))
 
 
+@pytest.mark.slow  # the SHACL-for-SHACL shapes graph is large
 @pytest.mark.parametrize("path", find_shape_files(ONTOLOGY), ids=lambda p: p.name)
 def test_each_shapes_file_passes_shacl_for_shacl(path: Path) -> None:
     from pyshacl.entrypoints import meta_validate

@@ -333,6 +333,7 @@ def test_synthetic_scope_rules(synthetic):
 
 @pytest.mark.parametrize("site", ["radial nerve", "suprascapular nerve", "IPBSN", "brachial plexus",
                                   "greater occipital nerve"])
+@pytest.mark.slow  # rdflib's time, the reference engine
 def test_suggest_is_the_same_on_both_engines(engine, site):
     """The embedded store and rdflib (the reference engine) give the same answer, sources included."""
     from cryokg.answer.store import RdflibEngine, to_rdflib_dataset

@@ -76,6 +76,7 @@ def test_every_command_module_is_a_command(report: list[tuple[str, str]]) -> Non
     assert not any(": error: " in line for line in found), "\n".join(found)
 
 
+@pytest.mark.slow  # a second mypy run
 def test_an_error_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The check itself: run and filtered as above, a module that breaks a type of a CHECKED module is reported."""
     (tmp_path / "broken.py").write_text("from cryokg.check.shacl.index import key_of\n\nkey_of(1)\n", encoding="utf-8")

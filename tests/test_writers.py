@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
-from tests.strategies import all_literals
+from tests.strategies import all_literals, examples
 
 from cryokg.release.writers import FORMATS, canonical, to_ntriples, to_rdfxml
 
@@ -36,7 +36,7 @@ SUBJECT = URIRef("https://w3id.org/cryokg/id/code/0440T")
 PREDICATES = [URIRef("https://w3id.org/cryokg/def/p"), URIRef("http://www.w3.org/2004/02/skos/core#altLabel")]
 RDFLIB_FORMAT = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=examples(300), deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

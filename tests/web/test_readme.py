@@ -52,6 +52,7 @@ def test_the_readme_has_examples() -> None:
     assert {"suggest", "check", "claim", "compare", "query", "validate"} <= {c.split()[1] for c, _, _ in CLI_EXAMPLES}
 
 
+@pytest.mark.slow  # every command of the README, builds and validations among them
 @pytest.mark.parametrize(("command", "status", "shown"), CLI_EXAMPLES, ids=[c for c, _, _ in CLI_EXAMPLES])
 def test_cli_example_runs_as_written(command: str, status: int, shown: list[str], monkeypatch, capsys) -> None:
     argv = shlex.split(command)[1:]

@@ -90,6 +90,7 @@ def test_keywords_in_names_and_strings_are_not_refused(text: str) -> None:
     check_query(text)
 
 
+@pytest.mark.slow  # waits out the query time limit
 def test_pathological_query_is_stopped_and_its_worker_killed(client) -> None:
     pool = client.app.state.pool
     before = set(pool.pids())
