@@ -48,7 +48,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_report import write_markdown  # noqa: E402 - scripts/ is not a package
+from bench_report import readme_with_targets, table, targets, write_markdown  # noqa: E402 - scripts/ is not a package
 
 PYTHON = sys.executable
 CRYOKG = str(Path(sys.executable).parent / "cryokg")
@@ -232,21 +232,21 @@ def slopes(results: dict, *, last: bool = False) -> dict:
     if last:
         builds = {k: builds[k] for k in sorted(builds)[-2:]}
     stages = sorted({s for b in builds.values() for s in b["stages"]})
-    table = {}
+    by_stage = {}
     for stage in stages:
-        table[stage] = loglog_slope([(b["triples"], b["stages"].get(stage)) for b in builds.values()])
-    table["total"] = loglog_slope([(b["triples"], b["total_s"]) for b in builds.values()])
-    table["peak memory"] = loglog_slope([(b["triples"], b.get("peak_rss_mib_self")) for b in builds.values()])
+        by_stage[stage] = loglog_slope([(b["triples"], b["stages"].get(stage)) for b in builds.values()])
+    by_stage["total"] = loglog_slope([(b["triples"], b["total_s"]) for b in builds.values()])
+    by_stage["peak memory"] = loglog_slope([(b["triples"], b.get("peak_rss_mib_self")) for b in builds.values()])
     if last:
-        return table
+        return by_stage
     shacl = results.get("shacl", {})
-    table["cryokg SHACL (shacl section)"] = loglog_slope([(v["triples"], v["cryokg"]["median_s"])
+    by_stage["cryokg SHACL (shacl section)"] = loglog_slope([(v["triples"], v["cryokg"]["median_s"])
                                                           for v in shacl.values() if "cryokg" in v])
-    table["pyshacl (shacl section)"] = loglog_slope([(v["triples"], v["pyshacl"]["median_s"]) for v in shacl.values()
+    by_stage["pyshacl (shacl section)"] = loglog_slope([(v["triples"], v["pyshacl"]["median_s"]) for v in shacl.values()
                                                      if "pyshacl" in v])
-    table["jena (shacl section)"] = loglog_slope([(v["triples"], v["jena"]["median_s"]) for v in shacl.values()
+    by_stage["jena (shacl section)"] = loglog_slope([(v["triples"], v["jena"]["median_s"]) for v in shacl.values()
                                                   if "jena" in v])
-    return table
+    return by_stage
 
 
 def nlogn_bound(slope: float | None, sizes: list[int]) -> bool | None:
@@ -256,6 +256,23 @@ def nlogn_bound(slope: float | None, sizes: list[int]) -> bool | None:
     lo, hi = min(sizes), max(sizes)
     nlogn = math.log((hi * math.log(hi)) / (lo * math.log(lo))) / math.log(hi / lo)
     return slope <= nlogn + 0.15
+
+
+def _readme(readme: Path | None, summary: str, *, check: bool = False) -> int:
+    """Write the targets table *summary* into *readme* (``check``: only compare; 1 when it differs)."""
+    if readme is None:
+        if check:
+            raise SystemExit("--check needs --readme")
+        return 0
+    text = readme.read_text(encoding="utf-8")
+    wanted = readme_with_targets(text, summary)
+    if check:
+        if wanted != text:
+            print(f"{readme}: the benchmark targets table is stale; rerun with --report-only --readme", file=sys.stderr)
+            return 1
+        return 0
+    readme.write_text(wanted, encoding="utf-8")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -289,13 +306,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the sections not run now from the results already in --json")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite --md from the results already in --json (no measurement)")
+    parser.add_argument("--readme", type=Path, default=None,
+                        help="also write the targets table into this README (between its benchmark markers)")
+    parser.add_argument("--check", action="store_true",
+                        help="with --report-only --readme: write nothing; exit 1 when the README's table is stale")
     args = parser.parse_args(argv)
     if args.report_only:
         results = json.loads(args.json.read_text(encoding="utf-8"))
         results["slopes"], results["slopes_last"] = slopes(results), slopes(results, last=True)
+        if args.check:
+            return _readme(args.readme, table(["target", "measured", "status"], targets(results, nlogn_bound)),
+                           check=True)
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
-        print(write_markdown(results, args.md, nlogn=nlogn_bound))
-        return 0
+        summary = write_markdown(results, args.md, nlogn=nlogn_bound)
+        print(summary)
+        return _readme(args.readme, summary)
     given_sizes = (argv is not None and "--sizes" in argv) or "--sizes" in sys.argv
     sizes = sorted(int(s) for s in args.sizes.split(",")) if (given_sizes or not args.quick) else [10_000]
     sections = set(args.sections.split(","))
@@ -452,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     summary = write_markdown(results, args.md, nlogn=nlogn_bound)
     print(summary)
+    _readme(args.readme, summary)
     unexplained = [m for m in results["mismatches"] if not any(m.split(": ", 1)[-1].startswith(k)
                                                               for k in KNOWN_REFERENCE_BUGS)]
     return 1 if unexplained else 0

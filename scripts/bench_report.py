@@ -6,7 +6,10 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["targets", "write_markdown"]
+__all__ = ["README_END", "README_START", "readme_with_targets", "table", "targets", "write_markdown"]
+
+README_START = "<!-- benchmark targets: generated from docs/benchmarks.json by scripts/bench.py --readme; do not edit -->"
+README_END = "<!-- end of the benchmark targets -->"
 
 
 def _f(value: float | None, digits: int = 2) -> str:
@@ -22,7 +25,7 @@ def _size(n: int | str) -> str:
     return f"{n // 1_000_000} M" if n >= 1_000_000 else f"{n // 1000} k"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
@@ -232,7 +235,7 @@ def _build_section(results: dict, nlogn: Callable) -> str:
                                                             for s in sizes], "", "", ""])
     rows.append(["validation", *[done[s]["validation"]["summary"] if done[s].get("validation") else "–"
                                  for s in sizes], "", "", ""])
-    text = "## Build stages (seconds, one child process per size)\n\n" + _table(header, rows)
+    text = "## Build stages (seconds, one child process per size)\n\n" + table(header, rows)
     text += ("\nThe slope is the least-squares slope of log(time) against log(triples): 1 means time grows in "
              "proportion to size, 2 quadratically. The check against n log n uses the slope between the two largest "
              "sizes (n log n is about 1.08 there; 0.15 is allowed for noise), because a fit over all sizes hides "
@@ -289,10 +292,10 @@ def _memory_section(results: dict) -> str:
             sizes = sorted(done, key=int)
             names = list(dict.fromkeys(n for k in sizes for n in done[k]["stages"]))
             stages = ("\nStages of the foreign shape (seconds):\n\n"
-                      + _table(["stage", *[_size(k) for k in sizes]],
+                      + table(["stage", *[_size(k) for k in sizes]],
                                [[n, *[_f(done[k]["stages"].get(n)) for k in sizes]] for n in names]))
     return ("## Memory: peak RSS per asserted triple\n\n"
-            + _table(["shape", "size", "triples", "peak RSS MiB", "peak after validation MiB", "bytes per triple",
+            + table(["shape", "size", "triples", "peak RSS MiB", "peak after validation MiB", "bytes per triple",
                       "sources held in", "total s", "load average"], rows)
             + "\nThe *coding* shape is `cryokg synth`'s default; *foreign* (`--shape foreign`) is half of it plus an "
             "imported anatomy of foreign IRIs with kilobyte definitions. Sources above "
@@ -316,7 +319,7 @@ def _publish_section(results: dict) -> str:
                          f"{entry.get('served_triples', '–')} of {v['triples']}", _f(query.get("median_ms")),
                          str(load.get("exit"))])
     return ("## Publishing into triple stores\n\n"
-            + _table(["release", "store", "load s", "client peak RSS MiB", "triples served", "code-attributes ms",
+            + table(["release", "store", "load s", "client peak RSS MiB", "triples served", "code-attributes ms",
                       "exit"], rows)
             + "\n`cryokg publish --no-verify` as a child process (its wall time and `ru_maxrss`): the release's "
             "`cryokg.nt` goes in chunks of 100,000 triples read from the file (the first PUT replaces the graph, "
@@ -348,7 +351,7 @@ def _real_section(results: dict) -> str:
     if stages.get("stages"):
         breakdown = ("Where a build of the real sources spends its time (one child process, "
                      f"{stages['triples']:,} triples, {stages['inferred_triples']:,} with inferences):\n\n"
-                     + _table(["stage", "seconds"], [[k, _f(v)] for k, v in stages["stages"].items()]) + "\n")
+                     + table(["stage", "seconds"], [[k, _f(v)] for k, v in stages["stages"].items()]) + "\n")
     return ("## The real release, cold\n\n`cryokg build` on the project's own sources, each run in a fresh "
             f"process (imports, parsing, reasoning, validation, writing): {', '.join(_f(w) for w in real['wall_s'])} s; "
             f"min {_f(real['min_s'])} s, median {_f(real['median_s'])} s; exit codes {real['exits']}; peak RSS "
@@ -375,7 +378,7 @@ def _shacl_section(results: dict) -> str:
     not_installed = sorted({v["pyshacl-turbo"] for v in shacl.values() if isinstance(v.get("pyshacl-turbo"), str)})
     turbo_differs = [(size, v.get("only_turbo")) for size, v in sorted(shacl.items(), key=lambda kv: int(kv[0]))
                      if v.get("turbo_equal") is False]
-    return ("## SHACL validation: cryokg's engine, pyshacl and pyshacl-turbo vs Apache Jena\n\n" + _table(header, rows)
+    return ("## SHACL validation: cryokg's engine, pyshacl and pyshacl-turbo vs Apache Jena\n\n" + table(header, rows)
             + "\nSame data (the synthetic graph with 12 injected violations of Core and SHACL-SPARQL shapes) and "
             "the same shapes (ontology/shapes/*.ttl merged). cryokg's engine (`cryokg.check.shacl`, the default of "
             "`cryokg build` and `cryokg validate`) and pyshacl (the reference, `--engine pyshacl`; timed up to "
@@ -397,7 +400,7 @@ def _suite_section(results: dict) -> str:
         return ""
     rows = [[name, *(str(counts.get(outcome, 0)) for outcome in SUITE_OUTCOMES), str(sum(counts.values()))]
             for name, counts in suite.items()]
-    return ("## The W3C SHACL test suite, every engine\n\n" + _table(["engine", *SUITE_OUTCOMES, "entries"], rows)
+    return ("## The W3C SHACL test suite, every engine\n\n" + table(["engine", *SUITE_OUTCOMES, "entries"], rows)
             + "\nThe core and sparql `sht:Validate` entries of the W3C SHACL test suite (w3c/data-shapes, as shipped in "
             "pyshacl's source distribution), judged as `tests/test_w3c_shacl.py` judges them: the expected "
             "`sh:conforms` and the multiset of (focus node, path, shape, constraint component, severity, value) "
@@ -433,7 +436,7 @@ def _sparql_section(results: dict) -> str:
                      _f(s["rdflib"]["p99_ms"]), f"{_f(s['speedup_p50'], 0)}×", f"{s['oxigraph']['n']}/{s['rdflib']['n']}"])
         header = ["query", "oxigraph p50 ms", "p99 ms", "rdflib p50 ms", "p99 ms", "speedup (p50)", "calls"]
         text += (f"## SPARQL at {_size(size)} ({v['quads']:,} quads): embedded store vs rdflib in memory\n\n"
-                 + _table(header, rows)
+                 + table(header, rows)
                  + f"\nGeometric mean speedup of the catalogue queries: **{_f(v['geomean_speedup'], 1)}×**. "
                  f"Loading: pyoxigraph {_f(v['load_s']['oxigraph'])} s, copying into rdflib "
                  f"{_f(v['load_s']['rdflib_copy'])} s. Each call binds different parameters (codes, nerves, labels "
@@ -459,7 +462,7 @@ def _http_table(http: dict) -> str:
                          str(v["non_2xx"]), v["socket_errors"] or "–"])
     header = ["server, request, connections", "req/s", "requests", "p50 ms", "p99 ms", "non-2xx", "socket errors"]
     return (f"## HTTP on loopback ({_size(http['size'])} release, wrk, {http['seconds']} s per run)\n\n"
-            + _table(header, rows)
+            + table(header, rows)
             + f"\nRequests cycle through {http['requests_varied']} different targets (nerve pages, code Turtle "
             "documents, the code-attributes catalogue query bound to different codes); *one-query* repeats a single "
             f"query, the case a parsed-query cache flatters. Answers of the two servers equal: {http.get('answers_equal')}. "
@@ -478,16 +481,25 @@ def _profile_section(results: dict) -> str:
             "Each targeted shape validated alone by cryokg's engine (the other shapes' targets removed); the first "
             "row is what a run costs with no shape targeted (the engine's set-up: compiling the shapes and indexing "
             f"the data). Sum of the time above set-up: {_f(total)} s.\n\n"
-            + _table(["shape", "kind", "seconds", "above set-up", "direct targets", "results"], rows))
+            + table(["shape", "kind", "seconds", "above set-up", "direct targets", "results"], rows))
     for title, key, wall in (("validation (cryokg's SHACL engine)", "validation_top", "validation_wall_s"),
                              ("OWL 2 RL reasoning (owlrl)", "reasoning_top", "reasoning_wall_s")):
         rows = [[f"`{r['function']}`", str(r["calls"]), _f(r["tottime_s"]), _f(r["cumtime_s"])] for r in prof[key]]
         text += (f"\n### cProfile: {title} ({_f(prof[wall])} s under the profiler)\n\n"
-                 + _table(["function", "calls", "own s", "cumulative s"], rows))
+                 + table(["function", "calls", "own s", "cumulative s"], rows))
     if prof.get("endpoint_check_ms"):
         text += ("\n### The SPARQL endpoint's safety check, per query (ms, median of 5 different texts)\n\n"
-                 + _table(["check", "ms"], [[k, _f(v)] for k, v in prof["endpoint_check_ms"].items()]))
+                 + table(["check", "ms"], [[k, _f(v)] for k, v in prof["endpoint_check_ms"].items()]))
     return text + "\n"
+
+
+def readme_with_targets(readme: str, summary: str) -> str:
+    """*readme* with the block between README_START and README_END replaced by the targets table *summary*."""
+    head, found, rest = readme.partition(README_START)
+    _, found_end, tail = rest.partition(README_END)
+    if not (found and found_end):
+        raise SystemExit(f"the README has no block between {README_START!r} and {README_END!r}")
+    return f"{head}{README_START}\n\n{summary}\n{README_END}{tail}"
 
 
 def write_markdown(results: dict, path: Path, *, nlogn: Callable, analysis: str = "") -> str:
@@ -495,7 +507,7 @@ def write_markdown(results: dict, path: Path, *, nlogn: Callable, analysis: str 
     from bench_analysis import analysis_text
 
     env = results["environment"]
-    summary = _table(["target", "measured", "status"], targets(results, nlogn))
+    summary = table(["target", "measured", "status"], targets(results, nlogn))
     text = ("# Benchmarks\n\n<!-- Generated by scripts/bench.py - do not edit; rerun the script. -->\n\n"
             f"Command: `{results['command']}` (seed {results['seed']}; sizes "
             f"{', '.join(_size(s) for s in results['sizes'])}; total {_f(results['wall_s'] / 60, 1)} min).\n\n"

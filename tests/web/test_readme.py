@@ -115,3 +115,11 @@ def test_build_summary_is_what_the_build_prints() -> None:
     script = Path(__file__).resolve().parents[2] / "scripts" / "readme_summary.py"
     done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+def test_performance_table_is_the_benchmark_results() -> None:
+    """The README's benchmark targets are generated from docs/benchmarks.json (scripts/bench.py --readme)."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "bench.py"
+    done = subprocess.run([sys.executable, str(script), "--report-only", "--readme", "README.md", "--check"],
+                          cwd=script.parents[1], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
