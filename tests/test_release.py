@@ -17,6 +17,7 @@ from rdflib.compare import isomorphic
 from tests.conftest import ROOT, SOURCES
 
 from cryokg import __version__
+from cryokg.errors import SourceError
 from cryokg.release.build import build
 
 RDF_FILES = {"cryokg.ttl": "turtle", "cryokg.nt": "nt", "cryokg.jsonld": "json-ld", "cryokg.rdf": "xml"}
@@ -153,7 +154,7 @@ def test_failed_build_leaves_previous_release(built: Path, tmp_path: Path) -> No
     broken = tmp_path / "sources"
     shutil.copytree(SOURCES, broken)
     (broken / "data" / "zz-broken.ttl").write_text("this is not turtle\n")
-    with pytest.raises(Exception):  # noqa: B017 - the error type is tested in test_bad_sources
+    with pytest.raises(SourceError, match=r"zz-broken\.ttl:1:1: Turtle syntax error"):
         build(broken, out)
     assert _tree(out) == before
     assert not list(tmp_path.glob(".build.*")), "staging folder left behind"
