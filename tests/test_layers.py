@@ -46,11 +46,22 @@ def test_the_package_never_imports_test_helpers() -> None:
 
 
 def test_one_sparql_lexer() -> None:
-    """SPARQL text is read by cryokg.rdf.sparql_text only: no other module compiles a pattern for SPARQL keywords
-    (five regex lexers that disagreed were replaced by it, issue 17)."""
+    """SPARQL text is read by cryokg.rdf.sparql_text only: no other module's regular expressions look for SPARQL
+    keywords, variables (``?x``), path modifiers (``*``, ``?``) or codepoint escapes (five regex lexers that
+    disagreed were replaced by it, issue 17). Every ``re`` call with a literal pattern is read, through ``ast``."""
+    import ast
     import re
 
-    keyword = re.compile(r"re\.(?:compile|search|match|finditer|split)\([^)]*\b(?:SELECT|ORDER|WHERE|SERVICE|GRAPH)\b")
-    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / "src").rglob("*.py")
-                 if path.name != "sparql_text.py" and keyword.search(path.read_text(encoding="utf-8"))]
+    sparql_marks = re.compile(r"\b(?:SELECT|ORDER|WHERE|SERVICE|GRAPH|PREFIX)\b|\[\?\$\]|\[\*\?\]|\[\?\*\]|\\\\\[uU\]",
+                              re.IGNORECASE)
+    offenders = []
+    for path in (ROOT / "src").rglob("*.py"):
+        if path.name == "sparql_text.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "re" and node.args
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+                    and sparql_marks.search(node.args[0].value)):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.args[0].value!r}")
     assert not offenders, offenders

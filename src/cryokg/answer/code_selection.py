@@ -43,7 +43,7 @@ from cryokg.errors import BadInput
 from cryokg.namespaces import CRYO, id_namespace
 
 __all__ = ["DEFAULT_APPROACH", "DEFAULT_TECHNIQUE", "STRUCTURE_TYPES", "SiteError", "Suggestion", "answer_structure",
-           "find_site", "resolve_kind", "site_members", "source_titles", "suggest"]
+           "resolve_kind", "site_members", "source_titles", "suggest"]
 
 DEFAULT_TECHNIQUE = "cryoablation"
 DEFAULT_APPROACH = "percutaneous"
@@ -172,14 +172,6 @@ def source_titles(engine: Engine, urls: list[str]) -> dict[str, str]:
 
 def _location(index: LabelIndex, engine: Engine, site: URIRef) -> set[URIRef]:
     return set(_facts(engine).located.get(site, set()))
-
-
-def find_site(engine: Engine, text: str) -> URIRef:
-    """The one site *text* names; :class:`SiteError` when it names none, several, or contradicts its region."""
-    answer = suggest(engine, text)
-    if answer.site.get("iri") is None:
-        raise SiteError("ambiguous_site", f"{text!r} names several sites", [m["site"]["label"] for m in answer.matches])
-    return URIRef(answer.site["iri"])
 
 
 def _resolve_kind(index: LabelIndex, text: str, cls: URIRef, what: str) -> URIRef:

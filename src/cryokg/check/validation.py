@@ -131,16 +131,13 @@ def load_shapes(paths: list[Path]) -> Graph:
         # Shapes legitimately use blank nodes (sh:property [...]), so they skip parse_turtle's blank-node rule
         # but still go through the one strict parser (errors name file, line and column; limits apply).
         # Literals keep their lexical form: SHACL tells "true" from "1"^^xsd:boolean (sh:uniqueLang).
+        declared: dict[str, str] = {}
         for triple in parse_rdf(text.encode("utf-8"), fmt="turtle", name=str(path),
-                                base_iri=Path(path).resolve().as_uri(), normalize=False):
+                                base_iri=Path(path).resolve().as_uri(), normalize=False, prefixes=declared):
             shapes.add(triple)
-        for prefix, namespace in _declared_prefixes(text).items():
+        for prefix, namespace in declared.items():
             shapes.bind(prefix, namespace, override=False)
     return shapes
-
-
-def _declared_prefixes(text: str) -> dict[str, str]:
-    return dict(re.findall(r"(?im)^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>", text))
 
 
 def check_shapes(shapes: Graph, *, files: list[Path] | None = None) -> None:

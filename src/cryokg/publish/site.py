@@ -29,6 +29,7 @@ from pathlib import Path
 from cryokg.errors import BadInput
 from cryokg.publish.web.data import ReleaseData, load_release_store, release_base
 from cryokg.publish.web.negotiation import MediaType, offers
+from cryokg.publish.web.pages import local_href
 from cryokg.publish.web.render import Renderer
 from cryokg.release.void import dataset_iri
 
@@ -157,9 +158,10 @@ def export_site(build_dir: Path, out: Path, *, base: str | None = None) -> SiteR
     rows = offers("resource")
     result = SiteResult(out=out)
     for iri in data.subjects():
-        if not iri.startswith(base) or iri[len(base):].startswith("release/"):
+        path = local_href(iri, base)
+        if path is None or path.startswith("/release/"):
             continue  # not ours, or a release file (served as the file itself)
-        stem = file_stem(iri[len(base):])
+        stem = file_stem(path[1:])
         if stem is None:
             result.skipped.append(iri)
             continue

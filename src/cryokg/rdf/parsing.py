@@ -224,9 +224,10 @@ def _check_xml(data: bytes, name: str) -> None:
 
 
 def parse_rdf(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_iri: str | None = None,
-              max_bytes: int = MAX_BYTES, normalize: bool = True) -> Iterator[tuple[Term, URIRef, Term]]:
+              max_bytes: int = MAX_BYTES, normalize: bool = True,
+              prefixes: dict[str, str] | None = None) -> Iterator[tuple[Term, URIRef, Term]]:
     """Parse *data* strictly and yield rdflib triples (quads' graph names are dropped); *normalize*: see
-    :func:`rdflib_term`.
+    :func:`rdflib_term`; *prefixes*: see :func:`parse_quads`.
 
     Raises :class:`SourceError` naming *name*, line and column on bad input, on input over *max_bytes*,
     on JSON-LD nested deeper than :data:`MAX_JSON_DEPTH`, on RDF/XML with a DTD or nested deeper than
@@ -235,14 +236,24 @@ def parse_rdf(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_i
     >>> list(parse_rdf(b"<http://e/s> <http://e/p> 1 .", fmt="turtle"))[0][2].toPython()
     1
     """
-    for quad in parse_quads(data, fmt=fmt, name=name, base_iri=base_iri, max_bytes=max_bytes):
+    for quad in parse_quads(data, fmt=fmt, name=name, base_iri=base_iri, max_bytes=max_bytes, prefixes=prefixes):
         yield (rdflib_term(quad.subject), URIRef(quad.predicate.value),
                rdflib_term(quad.object, normalize=normalize))
 
 
 def parse_quads(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base_iri: str | None = None,
-                max_bytes: int = MAX_BYTES) -> list[ox.Quad]:
-    """Parse *data* strictly into pyoxigraph quads, with the checks and errors of :func:`parse_rdf`."""
+                max_bytes: int = MAX_BYTES, prefixes: dict[str, str] | None = None) -> list[ox.Quad]:
+    """Parse *data* strictly into pyoxigraph quads, with the checks and errors of :func:`parse_rdf`.
+
+    *prefixes*, when given, receives the prefixes the document declares, as the parser read them (the last
+    declaration of a name wins), so nothing else reads a document's prologue with a pattern of its own.
+
+    >>> found = {}
+    >>> len(parse_quads(b"@prefix ex: <http://e/> . PREFIX b: <http://b/> ex:s ex:p b:o .", prefixes=found))
+    1
+    >>> found
+    {'b': 'http://b/', 'ex': 'http://e/'}
+    """
     if fmt not in FORMATS:
         raise SourceError(name, f"unknown RDF format {fmt!r} (one of {', '.join(FORMATS)})")
     if len(data) > max_bytes:
@@ -252,7 +263,10 @@ def parse_quads(data: bytes, *, fmt: str = "turtle", name: str = "<input>", base
     if fmt == "rdfxml":
         _check_xml(data, name)
     try:
-        quads = list(ox.parse(data, format=FORMATS[fmt], base_iri=base_iri))
+        parser = ox.parse(data, format=FORMATS[fmt], base_iri=base_iri)
+        quads = list(parser)
+        if prefixes is not None:
+            prefixes.update(parser.prefixes)
     except SyntaxError as exc:
         message = str(exc)
         match = _POSITION.search(message)

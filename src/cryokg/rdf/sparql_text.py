@@ -46,9 +46,12 @@ __all__ = [
     "codepoint_unescape",
     "first_error",
     "has_codepoint_escape",
+    "has_escape_marker",
+    "has_zero_length_path",
     "keywords",
     "nesting_depth",
     "order_keys",
+    "plain_spelling",
     "position",
     "prefixes",
     "query_form",
@@ -340,6 +343,58 @@ def position(text: str, offset: int) -> tuple[int, int]:
 def has_codepoint_escape(text: str) -> bool:
     """Whether *text* holds a ``\\u``/``\\U`` escape (SPARQL 1.1 §19.2 replaces them before parsing)."""
     return _CODEPOINT_ESCAPE.search(text) is not None
+
+
+def has_escape_marker(text: str) -> bool:
+    """Whether *text* holds ``\\u`` or ``\\U`` at all, well-formed or not: parsers differ on what a malformed
+    escape means, so a checker that must agree with every parser treats any of them as an escape."""
+    return _ESCAPE_MARKER.search(text) is not None
+
+
+_ESCAPE_MARKER = re.compile(r"\\[uU]")
+_PLAIN_SPELLINGS = {
+    "var": re.compile(r"[?$][A-Za-z0-9_]+"),
+    "pname": re.compile(r"(?:[A-Za-z][A-Za-z0-9_\-]*)?:(?:[A-Za-z0-9_][A-Za-z0-9_\-]*)?"),
+    "bnode": re.compile(r"_:[A-Za-z0-9_]+"),
+    "iri": re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9\-._~:/#%@+=,;&]*>"),
+    "number": re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+"),
+}
+
+
+def plain_spelling(token: Token) -> bool:
+    """Whether a variable, prefixed name, blank node, IRI or number token is spelled in plain ASCII (no escapes,
+    no non-ASCII or dotted names, no exponents): the part of the grammar where this lexer and any SPARQL parser
+    cannot cut the text differently. False for other kinds (their plainness is the caller's rule).
+
+    >>> [plain_spelling(t) for t in significant("?x ex:a.b <http://e/x> 1e3 ?é")]
+    [True, False, True, False, False]
+    """
+    pattern = _PLAIN_SPELLINGS.get(token.kind)
+    return pattern is not None and pattern.fullmatch(token.text) is not None
+
+
+_PATH_ELEMENT_KINDS = frozenset({"iri", "pname"})
+
+
+def has_zero_length_path(text: str) -> bool:
+    """Whether *text* may hold a ``*`` or ``?`` property-path modifier (a path that matches in zero steps too):
+    such a token right after an IRI, a prefixed name, ``a`` or a ``)``. Arithmetic after a ``)``
+    (``(?a + ?b) * 2``) counts as well: callers take the answer as "use the general path", never the reverse.
+
+    >>> has_zero_length_path("SELECT * WHERE { ?s ex:p* ?o }"), has_zero_length_path("SELECT * { ?s ex:p ?o }")
+    (True, False)
+    >>> has_zero_length_path("SELECT ?s { ?s (ex:p/ex:q)? ?o }"), has_zero_length_path("SELECT (COUNT(*) AS ?n) {}")
+    (True, False)
+    """
+    previous: Token | None = None
+    for token in tokens(text):
+        if token.kind in ("space", "comment"):
+            continue
+        if token.kind == "punct" and token.text in ("*", "?") and previous is not None and (
+                previous.kind in _PATH_ELEMENT_KINDS or previous.text == ")" or previous.keyword == "a"):
+            return True
+        previous = token
+    return False
 
 
 def codepoint_unescape(text: str) -> str:

@@ -7,7 +7,7 @@ and write it to a stream (a file, a socket, a buffer): no writer returns a whole
 1. **The canonical order** (:class:`Canonical`) is the sorted set of the graph's canonical N-Triples lines
    (https://www.w3.org/TR/n-triples/#canonical-ntriples: fixed escapes, no ``^^xsd:string``, one line per
    triple), sorted by code point (the order of ``LC_ALL=C sort``). That *is* ``cryokg.nt``. Lines come from
-   pyoxigraph triples (:func:`canonical_lines`; the release's come from the primary store the sources were
+   pyoxigraph triples (sorted canonical lines; the release's come from the primary store the sources were
    parsed into, :attr:`cryokg.sources.load.SourceSet.store`) or from an rdflib graph (:func:`canonical`, for
    small graphs such as one resource's description).
 2. **Every other format is a re-serialisation of those lines, in one streamed pass**: consecutive lines of one
@@ -63,7 +63,7 @@ from cryokg.gcpause import collector_paused
 from cryokg.namespaces import PREFIXES
 from cryokg.rdf.parsing import oxigraph_triple
 
-__all__ = ["FORMATS", "Canonical", "canonical", "canonical_lines", "merged", "run_size", "serialize", "to_jsonld",
+__all__ = ["FORMATS", "Canonical", "canonical", "run_size", "to_jsonld",
            "to_ntriples", "to_rdfxml", "to_turtle"]
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -91,13 +91,6 @@ def _split(text: str) -> list[str]:
     """Canonical N-Triples has one line per triple, ended by "\n" (no other raw line break: \n and \r are
     escaped; str.splitlines would also split at U+2028 or U+0085, which a literal may hold raw)."""
     return [line + "\n" for line in text.split("\n")[:-1]]
-
-
-@collector_paused()
-def canonical_lines(triples: Iterable[ox.Triple]) -> list[str]:
-    """The canonical N-Triples lines of *triples* (each ends with ``\\n``), sorted by code point, without
-    duplicates; ValueError on blank nodes."""
-    return sorted(set(_split(_ntriples_text(list(triples)))))
 
 
 def _subject(line: str) -> str:
@@ -384,17 +377,3 @@ FORMATS = {
     "jsonld": to_jsonld,
     "rdfxml": to_rdfxml,
 }
-
-
-def serialize(graph: Graph, fmt: str) -> str:
-    """Serialise with one of :data:`FORMATS`."""
-    return FORMATS[fmt](graph)
-
-
-def merged(*graphs: Iterable) -> Graph:
-    """One graph holding the triples of all *graphs*."""
-    result = Graph()
-    for graph in graphs:
-        for triple in graph:
-            result.add(triple)
-    return result

@@ -14,7 +14,6 @@ no term with two different labels in one language.
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -132,15 +131,16 @@ RDF_SUFFIXES = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "jsonld", ".rdf"
 every one goes through :func:`cryokg.rdf.parsing.parse_rdf` and its limits. Folders are searched for Turtle only."""
 
 
-def parse_turtle(path: Path, text: str | None = None, *,
-                 fmt: str = "turtle") -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
-    """Parse one source file (Turtle unless *fmt* says otherwise) strictly; yield rdflib triples.
+def parse_turtle(path: Path, text: str | None = None, *, fmt: str = "turtle",
+                 prefixes: dict[str, str] | None = None) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
+    """Parse one source file (Turtle unless *fmt* says otherwise) strictly; yield rdflib triples (*prefixes*
+    receives the file's prefixes: :func:`cryokg.rdf.parsing.parse_quads`).
 
     Errors name file, line and column. Blank nodes are refused: they would make releases differ from build
     to build.
     """
     text = _read_text(path) if text is None else text
-    for subject, predicate, obj in parse_rdf(text.encode("utf-8"), fmt=fmt, name=str(path)):
+    for subject, predicate, obj in parse_rdf(text.encode("utf-8"), fmt=fmt, name=str(path), prefixes=prefixes):
         if isinstance(subject, BNode) or isinstance(obj, BNode):
             line = _line_of(text, "[") or _line_of(text, "_:")
             raise SourceError(path, "blank node found: give every node an IRI so releases stay "
@@ -163,10 +163,6 @@ def _subject_lines(text: str) -> dict[str, int]:
             token = line.split(None, 1)[0]
             lines.setdefault(token, number)
     return lines
-
-
-def _prefixes(text: str) -> dict[str, str]:
-    return dict(re.findall(r"@prefix\s+([\w.-]*):\s*<([^>]*)>", text))
 
 
 def load_files(paths: Iterable[Path], *, base: str = DEFAULT_BASE, any_rdf: bool = False) -> SourceSet:
@@ -193,13 +189,14 @@ def load_files(paths: Iterable[Path], *, base: str = DEFAULT_BASE, any_rdf: bool
         else:
             text = _read_text(path)
             fmt = RDF_SUFFIXES.get(path.suffix, "turtle")
-            triples = (list(parse_rdf(text.encode("utf-8"), fmt=fmt, name=str(path), base_iri=path.resolve().as_uri()))
-                       if any_rdf else list(parse_turtle(path, text, fmt=fmt)))
+            prefixes = {}
+            triples = (list(parse_rdf(text.encode("utf-8"), fmt=fmt, name=str(path), base_iri=path.resolve().as_uri(),
+                                      prefixes=prefixes))
+                       if any_rdf else list(parse_turtle(path, text, fmt=fmt, prefixes=prefixes)))
             if store is not None:  # parsed again by pyoxigraph, without a Python object per term: faster than
                 # converting the rdflib terms (Store.load of the 100 k synthetic sources: 0.18 s; extend: 0.35 s)
                 store.load(text.encode("utf-8"), format=_STORE_FORMATS[fmt], to_graph=ox.DefaultGraph())
             lines = _subject_lines(text)
-            prefixes = _prefixes(text)
         seen: set[Node] = set()
         for s, p, o in triples:
             graph.add((s, p, o))
@@ -254,8 +251,9 @@ def _load_into_store(files: list[Path], *, base: str) -> SourceSet:
                 text = _read_text(path)
                 data = text.encode("utf-8")
                 fmt = RDF_SUFFIXES.get(path.suffix, "turtle")
-                triples = [q.triple for q in parse_quads(data, fmt=fmt, name=str(path))]
-                lines, prefixes = _subject_lines(text), _prefixes(text)
+                prefixes = {}
+                triples = [q.triple for q in parse_quads(data, fmt=fmt, name=str(path), prefixes=prefixes)]
+                lines = _subject_lines(text)
             seen: set[str] = set()
             for triple in triples:
                 if isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode):

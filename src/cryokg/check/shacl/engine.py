@@ -37,6 +37,7 @@ from cryokg.check.shacl.index import DataIndex, Key, Path, key_of, term_of
 from cryokg.check.shacl.model import CLOSED, SHAPES_GRAPH, Shape, ShapesModel, SparqlConstraint, Unsupported
 from cryokg.check.shacl.sparql import prebind
 from cryokg.rdf.parsing import oxigraph_term, rdflib_term
+from cryokg.rdf.sparql_text import has_zero_length_path
 
 __all__ = ["Engine", "RawResult", "report_graph"]
 
@@ -234,7 +235,7 @@ class Engine:
         node written in (:func:`cryokg.check.shacl.sparql.prebind`); a blank node has no SPARQL syntax, so it is
         bound at the top of the query, which only batchable queries allow.
         """
-        if constraint.batch and self.batch_sparql and (focus in self._out or not _ZERO_LENGTH(constraint.query)):
+        if constraint.batch and self.batch_sparql and (focus in self._out or not has_zero_length_path(constraint.query)):
             key: _QueryKey = ("batch", id(constraint))
             if key not in self._batches:
                 self._batches[key] = None
@@ -554,10 +555,6 @@ def _shape_nt(term: Node) -> str:
     if isinstance(term, Literal):
         return _literal_text(term, _iri_text)
     return f"<{_iri_text(str(term))}>"
-
-
-_ZERO_LENGTH = re.compile(r"[^\s{(]\s*[*?](?![A-Za-z_0-9])").search
-"""A ``*`` or ``?`` path modifier (a ``?`` not starting a variable name), which can match with zero steps."""
 
 
 def _sparql_messages(shape: Shape, constraint: SparqlConstraint) -> list[Literal]:

@@ -43,6 +43,7 @@ from cryokg.publish.web.data import ReleaseData, load_release_store, release_bas
 from cryokg.publish.web.fhir import fhir_routes
 from cryokg.publish.web.middleware import CACHE_FLAG, BodyLimit, CorsGetOnly, RejectMalformed, ResponseCache, SecurityHeaders
 from cryokg.publish.web.negotiation import MEDIA_TYPES, MediaType, by_extension, by_key, negotiate
+from cryokg.publish.web.pages import local_href
 from cryokg.publish.web.render import Example, Renderer
 from cryokg.publish.web.search import FILTERS, MAX_QUERY
 from cryokg.publish.web.sparql import ASK, GRAPH, SELECT, ProtocolError, choose_format, parse_sparql_request, service_description
@@ -152,7 +153,8 @@ def create_app(settings: Settings) -> Starlette:
 
     async def void(request: Request) -> Response:
         iri = str(dataset_iri(base))
-        return describe(request, iri, "/" + iri[len(base):]) if iri.startswith(base) else error_page(404, "no dataset")
+        path = local_href(iri, base)
+        return describe(request, iri, path) if path is not None else error_page(404, "no dataset")
 
     # --- pages --------------------------------------------------------------------------------------------
     async def home(request: Request) -> Response:

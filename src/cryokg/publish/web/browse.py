@@ -27,6 +27,7 @@ import pyoxigraph as ox
 from rdflib import Literal
 
 from cryokg.publish.web.data import ReleaseData
+from cryokg.publish.web.pages import local_href
 from cryokg.release.code_answer import CodeAnswer, summarize
 
 __all__ = ["Browse", "ClassTable", "Comparison", "Structure", "TreeNode", "TreeSection"]
@@ -140,7 +141,7 @@ class Browse:
                 for row in result]
 
     def href(self, iri: str) -> str | None:
-        return "/" + iri[len(self.data.base):] if iri.startswith(self.data.base) else None
+        return local_href(iri, self.data.base)
 
     def label(self, iri: str) -> str:
         return self.data.label(iri) or iri.rstrip("/").rsplit("/", 1)[-1]

@@ -19,6 +19,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from cryokg.namespaces import curie, prefixes_for
 from cryokg.publish.web.data import ReleaseData
 from cryokg.publish.web.negotiation import MediaType, offers
+from cryokg.rdf.rebase import moved
 
 __all__ = ["Link", "Relation", "ResourcePage", "Value", "build_page", "link_href", "local_href", "schema_jsonld"]
 
@@ -93,10 +94,9 @@ class ResourcePage:
 
 
 def local_href(iri: str, base: str) -> str | None:
-    """The server path of one of our IRIs (``/id/code/0440T``), or None for an external IRI."""
-    if iri.startswith(base):
-        return "/" + iri[len(base):]
-    return None
+    """The server path of one of our IRIs (``/id/code/0440T``), or None for an external IRI: the IRI moved from
+    *base* to ``/`` by the one rebasing rule (:func:`cryokg.rdf.rebase.moved`)."""
+    return moved(iri, base, "/")
 
 
 def link_href(iri: str, base: str) -> str | None:

@@ -36,7 +36,6 @@ cryokg.publish.web.security.Refused: SERVICE (federated query) is not allowed: t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -47,6 +46,8 @@ from cryokg.rdf.sparql_text import (
     Token,
     codepoint_unescape,
     has_codepoint_escape,
+    has_escape_marker,
+    plain_spelling,
     position,
     tokens,
 )
@@ -90,7 +91,7 @@ class _Scan:
 def _scan(text: str) -> _Scan:
     """One linear pass over the tokens of *text*, generated and dropped one at a time (a 1 MB text is a
     million tokens: kept in a list they cost the worker 150 MB and, measured, the server's pages their p99)."""
-    scan = _Scan(plain=_ANY_ESCAPE.search(text) is None)
+    scan = _Scan(plain=not has_escape_marker(text))
     depth, previous, form = 0, "", False
     for token in tokens(text):
         kind = token.kind
@@ -109,10 +110,9 @@ def _scan(text: str) -> _Scan:
                 depth -= 1
             plain = token.text in _PLAIN_PUNCT
         elif kind == "pname":
-            plain = _PLAIN["pname"].fullmatch(token.text) is not None and \
-                token.text.split(":", 1)[0].lower() not in _KEYWORD_PREFIXES
-        elif kind in _PLAIN:
-            plain = _PLAIN[kind].fullmatch(token.text) is not None
+            plain = plain_spelling(token) and token.text.split(":", 1)[0].lower() not in _KEYWORD_PREFIXES
+        elif kind in ("var", "bnode", "iri", "number"):
+            plain = plain_spelling(token)
         elif kind == "string":
             plain = True
         elif kind == "langtag":
@@ -196,15 +196,7 @@ QUERY_WORDS = frozenset({
 _KEYWORD_PREFIXES = QUERY_WORDS | set(FORBIDDEN_KEYWORDS) | set(UPDATE_KEYWORDS) | {
     "named", "silent", "data", "default", "all", "to", "into", "lateral", "triple", "subject", "predicate",
     "object", "istriple", "version", "langdir", "haslang", "haslangdir", "strlangdir", "adjust"}
-_PLAIN = {
-    "var": re.compile(r"[?$][A-Za-z0-9_]+"),
-    "pname": re.compile(r"(?:[A-Za-z][A-Za-z0-9_\-]*)?:(?:[A-Za-z0-9_][A-Za-z0-9_\-]*)?"),
-    "bnode": re.compile(r"_:[A-Za-z0-9_]+"),
-    "iri": re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:[A-Za-z0-9\-._~:/#%@+=,;&]*>"),
-    "number": re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+"),
-}
 _PLAIN_PUNCT = frozenset({*"{}()[],;.*+-/!=<>|^?", "&&", "||", "^^", "!=", "<=", ">="})
-_ANY_ESCAPE = re.compile(r"\\[uU]")
 
 
 def is_plain(text: str) -> bool:

@@ -539,10 +539,6 @@ def build_bundle(resources: list[dict], *, base: str = DEFAULT_BASE) -> dict:
             "entry": [{"fullUrl": resource["url"], "resource": resource} for resource in resources]}
 
 
-def _dump(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-
-
 _SCALAR = json.JSONEncoder(ensure_ascii=False)
 
 

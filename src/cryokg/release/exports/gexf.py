@@ -1,11 +1,13 @@
-"""GEXF 1.2 (https://gexf.net/) for Gephi, written with networkx and made byte-deterministic.
+"""GEXF 1.2 (https://gexf.net/) for Gephi, in the bytes of networkx's writer, made byte-deterministic.
 
-networkx's writer stamps the file with today's date (``lastmodifieddate``) and its own version in
-``<creator>``, so two builds on different days, or with another networkx, would differ. Both are replaced
-after writing: the date is dropped (it is optional in GEXF) and the creator names cryokg. The node label is
-the view's ``label``; attribute ids are numbered in the order networkx meets them, which the view's sorted
-insertion order fixes. Edge ids are the stable UUIDs of :func:`cryokg.release.exports.base.edge_id`.
-"""
+The document is the one ``networkx.generate_gexf`` gives, streamed here one node or edge at a time (networkx builds
+the whole document in memory: see :func:`_element` for the benchmark row that keeps this;
+``tests/test_property_exports.py`` holds the bytes to networkx's own writer). networkx's writer stamps the file
+with today's date (``lastmodifieddate``) and its own version in ``<creator>``, so two builds on different days, or
+with another networkx, would differ. Both are replaced after writing: the date is dropped (it is optional in GEXF)
+and the creator names cryokg. The node label is the view's ``label``; attribute ids are numbered in the order
+networkx meets them, which the view's sorted insertion order fixes. Edge ids are the stable UUIDs of
+:func:`cryokg.release.exports.base.edge_id`. """
 
 from __future__ import annotations
 

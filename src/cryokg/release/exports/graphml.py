@@ -1,12 +1,14 @@
-"""GraphML (http://graphml.graphdrawing.org/) for Gephi, Cytoscape, yEd, igraph and networkx, written by networkx.
+"""GraphML (http://graphml.graphdrawing.org/) for Gephi, Cytoscape, yEd, igraph and networkx, in networkx's bytes.
 
-``networkx.write_graphml_xml`` with ``named_key_ids=True`` (a key's id is its attribute name, so one new
-attribute does not renumber the others) and ``edge_id_from_attribute="id"`` (edge ids are the stable UUIDs
-of :func:`cryokg.release.exports.base.edge_id`, unique, so tools that index edges by id accept them; the id
-is also an edge attribute). The ElementTree writer is named explicitly: ``write_graphml`` switches to lxml
-when lxml is installed, which lays the file out differently. Attribute values are the scalar, XML-safe form
-of :func:`cryokg.release.exports.base.scalar_graph`; the graph carries the generated-file note as its
-``note`` attribute.
+The file is the one ``networkx.write_graphml_xml`` writes, streamed here one element at a time instead (networkx
+builds the whole document in memory: see :func:`_element` for the benchmark row that keeps this; the property tests
+in ``tests/test_property_exports.py`` hold every byte to networkx's own writer): ``write_graphml_xml`` with
+``named_key_ids=True`` (a key's id is its attribute name, so one new attribute does not renumber the others) and
+``edge_id_from_attribute="id"`` (edge ids are the stable UUIDs of :func:`cryokg.release.exports.base.edge_id`,
+unique, so tools that index edges by id accept them; the id is also an edge attribute). The ElementTree writer is
+named explicitly: ``write_graphml`` switches to lxml when lxml is installed, which lays the file out differently.
+Attribute values are the scalar, XML-safe form of :func:`cryokg.release.exports.base.scalar_graph`; the graph
+carries the generated-file note as its ``note`` attribute.
 
 One thing is added to networkx's bytes: ElementTree writes a carriage return inside element text raw, and
 XML parsers turn it into a line feed (XML 1.0, section 2.11), so it is written as ``&#13;`` (networkx lays

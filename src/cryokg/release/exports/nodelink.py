@@ -1,4 +1,8 @@
-"""Node-link JSON (d3-style), written by ``networkx.node_link_data(G, edges="edges")``.
+"""Node-link JSON (d3-style): the document of ``networkx.node_link_data(G, edges="edges")``, streamed.
+
+networkx builds the whole document as one dict and ``json.dumps`` then makes it one string; here each node and
+edge is written as it comes (see :func:`_nested` for the benchmark row that keeps this;
+``tests/test_property_exports.py`` holds the bytes to ``json.dumps(nx.node_link_data(...))``).
 
 JSON holds lists, so multi-valued literals and ``types`` stay lists here (unlike GraphML and GEXF). Read it
 back with ``networkx.node_link_graph(json.load(f), edges="edges")``. The layout is networkx's: ``directed``,
@@ -17,19 +21,7 @@ from typing import Any, BinaryIO
 
 from cryokg.release.exports.base import GENERATED_NOTE, write_stream
 
-__all__ = ["NodeLinkExporter", "to_node_link", "write_node_link"]
-
-
-def to_node_link(graph: Any) -> dict:
-    """The node-link document of a view, as a dict ready for ``json.dumps`` (the whole document in memory: for
-    small views and tests; :func:`write_node_link` streams)."""
-    import networkx as nx
-
-    if not isinstance(graph, nx.Graph):
-        return json.loads(_text(graph))
-    data = nx.node_link_data(graph, edges="edges")
-    data["graph"] = {**data["graph"], "note": GENERATED_NOTE}  # a new dict: node_link_data shares graph.graph
-    return data
+__all__ = ["NodeLinkExporter", "write_node_link"]
 
 
 _SCALAR = json.JSONEncoder(ensure_ascii=False)
@@ -71,7 +63,9 @@ def _items(out: BinaryIO, name: str, items: Iterable[dict], *, last: bool) -> No
 
 def write_node_link(graph: Any, out: BinaryIO) -> None:
     """Stream the document ``json.dumps(node_link_data(G, edges="edges"), ensure_ascii=False, indent=2,
-    sort_keys=True)`` gives (plus the note and a final newline), one node or edge at a time."""
+    sort_keys=True)`` gives (plus the note and a final newline), one node or edge at a time (networkx's
+    document of a 1 M-triple view does not fit beside the build: ``scripts/bench_build.py``, row
+    "export: nodelink")."""
     out.write(b'{\n  "directed": true,\n')
     _items(out, "edges", ({**data, "source": u, "target": v, "key": key}
                           for u, v, key, data in graph.edges(keys=True, data=True)), last=False)
