@@ -534,7 +534,7 @@ def write_markdown(results: dict, path: Path, *, nlogn: Callable, analysis: str 
              ".venv/bin/python scripts/bench.py --quick                 # 10 k, short runs\n"
              ".venv/bin/python scripts/bench.py --sizes 10000,100000    # without 1 M\n"
              ".venv/bin/python scripts/bench.py                         # full: 10 k, 100 k, 1 M\n```\n\n"
-             "Needs: the project's virtualenv (`.[web,test]`), `pip install -e '.[bench]'` (rdflib-endpoint for "
+             "Needs: the project's virtualenv (`.[test]`), `pip install -e '.[bench]'` (rdflib-endpoint for "
              "the HTTP comparison, pyshacl-turbo for the SHACL one), "
              "Debian `wrk` (HTTP load), `libapache-jena-java default-jre-headless` and a JDK's `javac` for warm "
              "Jena timings (without `javac` the cold `shacl` command is timed). Sections can be chosen with "

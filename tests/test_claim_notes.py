@@ -301,7 +301,7 @@ def test_the_examples_of_issue_15_are_in_the_set() -> None:
     assert tags >= ISSUE_EXAMPLES, ISSUE_EXAMPLES - tags
 
 
-def test_the_set_varies_payers_settings_and_diagnoses(graph: Graph) -> None:
+def test_the_set_varies_payers_settings_and_diagnoses() -> None:
     payers = {note["payer"] for note in NOTES if "payer" in note}
     settings = {note["setting"] for note in NOTES if "setting" in note}
     assert len(payers) >= 8 and settings == {"office", "asc", "hospital-outpatient"}, (payers, settings)

@@ -184,7 +184,7 @@ def _tsv(path: Path) -> list[list[str]]:
         return list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-def test_kgx_columns_rows_and_categories(release, view, written):
+def test_kgx_columns_rows_and_categories(release, written):
     nodes, edges = _tsv(written / "kgx" / "nodes.tsv"), _tsv(written / "kgx" / "edges.tsv")
     assert tuple(nodes[0]) == kgx.NODE_COLUMNS == ("id", "category", "original_category", "name", "description",
                                                    "synonym", "xref", "iri", "publications", "provided_by")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal
+from rdflib.namespace import XSD
 from tests.fhir_models import r4_validate, r4b_validate
 from tests.test_integrity import FORBIDDEN_DESCRIPTOR_FRAGMENTS
 
@@ -238,3 +239,18 @@ def test_export_command_writes_what_the_build_writes(tmp_path: Path, capsys: pyt
     assert f"{len(bundle['entry'])} resources" in out
     for path in (ROOT / "build" / "exports" / "fhir").glob("*.json"):
         assert (tmp_path / "fhir" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_every_resource_is_dated_by_the_latest_check_of_its_content(resources: list[dict], graph: Graph) -> None:
+    """A resource's ``date`` is the day the newest fact was checked (sources' cryo:checkedOn, mappings' dates):
+    the content's date, the same on every rebuild, and not one fixed day."""
+    rows = graph.query("PREFIX cryo: <https://w3id.org/cryokg/def/> "
+                       "SELECT (MAX(STR(?d)) AS ?latest) WHERE { ?s cryo:checkedOn|cryo:mappingDate ?d }")
+    latest = str(next(iter(rows))[0])
+    assert len(latest) == 10 and latest.startswith("20"), latest
+    assert {r.get("date") for r in resources if r["resourceType"] in ("CodeSystem", "ValueSet", "ConceptMap")} \
+        == {latest}
+    newer = graph + Graph()
+    newer.add((next(iter(graph.subjects(CRYO_TERMS.checkedOn, None))), CRYO_TERMS.checkedOn,
+               Literal("2099-01-31", datatype=XSD.date)))
+    assert {r.get("date") for r in build_resources(newer, version="0.1.0") if "date" in r} == {"2099-01-31"}

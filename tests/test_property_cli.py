@@ -216,7 +216,7 @@ def _cli_mixed(words: list[str]) -> st.SearchStrategy[str]:
 
 @settings(CLI, max_examples=10)
 @given(data=st.data())
-def test_cli_suggest_never_crashes(words, small_sources, data, capsys) -> None:
+def test_cli_suggest_never_crashes(words, data, capsys) -> None:
     site = data.draw(_cli_mixed(words), label="site")
     extra = ["--json"] if data.draw(st.booleans()) else []
     _cli(["suggest", "--sources", str(SOURCES), "--release", "/nonexistent-release", *extra, "--", site], capsys)

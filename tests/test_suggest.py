@@ -148,7 +148,7 @@ def test_contradictory_site_is_refused(engine, nerve, region):
     assert suggest(engine, f"{label(nerve)} in the {label(where)}").site["iri"] == str(nerve)
 
 
-def test_femoral_nerve_of_the_hand(engine, capsys):
+def test_femoral_nerve_of_the_hand(capsys):
     assert main(["suggest", "femoral nerve of the hand", "--json"]) == 2
     error = json.loads(capsys.readouterr().out)
     assert error["error"] == "contradictory_site"

@@ -175,7 +175,7 @@ def test_search_results_show_codes_and_escape_the_query(client) -> None:
 
 # --- suggestions as you type --------------------------------------------------------------------------------------
 
-def test_suggestions_endpoint(client, release_graph: Graph) -> None:
+def test_suggestions_endpoint(client) -> None:
     response = client.get("/search/suggestions", params={"q": "genicul"})
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
     data = response.json()

@@ -123,7 +123,7 @@ def test_unknown_iri_is_a_404_page(client) -> None:
     assert "Nothing is described" in response.text
 
 
-def test_well_known_void_is_the_dataset_description(client, void_graph) -> None:
+def test_well_known_void_is_the_dataset_description(client) -> None:
     a = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
     b = client.get(path_of(str(dataset_iri(DEFAULT_BASE))), headers={"Accept": "text/turtle"})
     assert a.status_code == b.status_code == 200

@@ -229,7 +229,7 @@ def test_apache_406_format_void_and_folders(apache: str) -> None:
     assert _get(apache + "/id/code/no-such-code")[0] == 404
 
 
-def test_every_static_document_parses_back(site: Path, release_graph: Graph) -> None:
+def test_every_static_document_parses_back(site: Path) -> None:
     """Every RDF document of the export (all resources, four syntaxes) parses back."""
     import pyoxigraph as ox
 

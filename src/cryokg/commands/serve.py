@@ -143,12 +143,9 @@ def _head_ends_within(buffered: bytes, limit: int) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        import uvicorn
+    import uvicorn  # the web stack is part of the core install: an ImportError here is a broken install, shown
 
-        from cryokg.publish.web.app import Settings, create_app
-    except ImportError as exc:
-        raise BadInput(f"the web extra is not installed ({exc.name}): pip install 'cryokg[web]'") from None
+    from cryokg.publish.web.app import Settings, create_app
     if args.base_iri is not None and not args.base_iri.endswith("/"):
         raise BadInput("--base-iri must end with /")
     if not 0 < args.port < 65536:

@@ -82,11 +82,13 @@ def _resource_format(accept: str | None) -> str | None:
 
 
 def _examples(folder: Path | None) -> list[Example]:
-    try:
-        from cryokg.answer.catalogue import QUERIES_DIR, load_catalogue
+    """The catalogue's queries as the query page's examples; a catalogue folder that cannot be read leaves the
+    page without examples (logged), not the server without a query page."""
+    from cryokg.answer.catalogue import QUERIES_DIR, load_catalogue
 
+    try:
         catalogue = load_catalogue(folder or QUERIES_DIR)
-    except (ImportError, BadInput, OSError) as exc:
+    except (BadInput, OSError) as exc:
         _log.warning("no catalogue queries for the query page: %s", exc)
         return []
     return [Example(q.name, q.title, q.description, q.text) for q in catalogue.values()]
