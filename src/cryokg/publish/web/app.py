@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -316,7 +317,8 @@ def create_app(settings: Settings) -> Starlette:
                 triples = sorted({(str(s), str(p), str(o))
                                   for s, p, o in parse_rdf(answer.body, fmt="ntriples", name="CONSTRUCT result")})
                 return html(renderer.sparql(req.query, triples=triples), headers=vary)
-            return html(renderer.sparql(req.query, result=json.loads(answer.body)), headers=vary)
+            result = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
+            return html(renderer.sparql(req.query, result=result), headers=vary)
         return Response(answer.body, media_type=row.content_type, headers=vary)
 
     def req_query(request: Request) -> str:

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from jinja2 import Environment, PackageLoader, select_autoescape
 from rdflib.namespace import SKOS
 
@@ -173,28 +174,31 @@ class Renderer:
                 return local_href(iri, self.data.base)
         return None
 
-    def sparql(self, query: str, *, result: dict | None = None, triples: list | None = None,
-               error: str | None = None, status: int = 200) -> str:
+    def sparql(self, query: str, *, result: ox.QuerySolutions | ox.QueryBoolean | None = None,
+               triples: list | None = None, error: str | None = None, status: int = 200) -> str:
+        """The query page; *result* is a SELECT or ASK answer as pyoxigraph reads the worker's JSON results
+        (``ox.parse_query_results``): the page never reads the results format itself."""
         table = None
-        if result is not None and "results" in result:
-            variables = result["head"].get("vars", [])
-            rows = [[self._cell(binding.get(v)) for v in variables] for binding in result["results"]["bindings"]]
-            table = {"vars": variables, "rows": rows}
-        boolean = result.get("boolean") if result is not None else None
+        if isinstance(result, ox.QuerySolutions):
+            variables = [v.value for v in result.variables]
+            table = {"vars": variables, "rows": [[self._cell(row[v]) for v in variables] for row in result]}
+        boolean = bool(result) if isinstance(result, ox.QueryBoolean) else None
         return self._render("sparql.html", title="SPARQL query", query=query, default_query=DEFAULT_QUERY,
                             table=table, boolean=boolean,
                             triples=triples, error=error, examples=self.examples, status=status)
 
-    def _cell(self, term: dict | None) -> dict | None:
+    def _cell(self, term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> dict | None:
         if term is None:
             return None
-        if term["type"] == "uri":
-            local = local_href(term["value"], self.data.base)
-            return {"href": local or link_href(term["value"], self.data.base),
-                    "text": self.data.label(term["value"]) if local else term["value"], "iri": term["value"]}
-        if term["type"] == "triple":
-            return {"text": json.dumps(term["value"])}
-        return {"text": term["value"], "lang": term.get("xml:lang")}
+        if isinstance(term, ox.NamedNode):
+            local = local_href(term.value, self.data.base)
+            return {"href": local or link_href(term.value, self.data.base),
+                    "text": self.data.label(term.value) if local else term.value, "iri": term.value}
+        if isinstance(term, ox.Triple):
+            return {"text": str(term)}
+        if isinstance(term, ox.Literal):
+            return {"text": term.value, "lang": term.language}
+        return {"text": term.value}
 
     def error(self, status: int, message: str) -> str:
         return self._render("error.html", title=f"{status}", status=status, message=message)

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
-RESULT_FORMATS = {"json": "JSON", "plainjson": "JSON", "xml": "XML", "csv": "CSV", "tsv": "TSV"}
+RESULT_FORMATS = {"json": "json", "plainjson": "json", "xml": "xml", "csv": "csv", "tsv": "tsv"}
+"""The endpoint's result format keys, each to a key of :data:`cryokg.answer.result_formats.RESULTS_FORMATS`."""
 DEFAULT_WORKER_MEMORY_MIB = 768
 """Address space (``RLIMIT_AS``) each worker may use, in MiB: with the default two workers, server and workers
 stay under 2 GB of resident memory whatever the queries (a worker holding the release uses about 90 MiB)."""
@@ -69,29 +70,12 @@ class Answer:
 
 # --- inside the worker process -------------------------------------------------------------------------
 
-def _json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> dict[str, Any]:
-    import pyoxigraph as ox
-
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        value = {"type": "literal", "value": term.value}
-        if term.language:
-            value["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            value["datatype"] = term.datatype.value
-        return value
-    return {"type": "triple", "value": {"subject": _json_term(term.subject),
-                                        "predicate": _json_term(term.predicate), "object": _json_term(term.object)}}
-
-
 def _evaluate(store: ox.Store, query: str, formats: dict[str, str | None], max_rows: int) -> Answer:
     """Check, then evaluate *query*; *formats* maps each result kind to the format key to write it in, or None
     when the client accepts no format for that kind (then the query is not evaluated)."""
     import pyoxigraph as ox
 
+    from cryokg.answer.result_formats import results_document
     from cryokg.publish.web.security import Refused, check_query
     from cryokg.publish.web.sparql import GRAPH, query_form
 
@@ -117,12 +101,12 @@ def _evaluate(store: ox.Store, query: str, formats: dict[str, str | None], max_r
             return _results_document(doc, "ask", fmt)
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
-            bindings: list[dict[str, dict[str, Any]]] = []
+            rows: list[list[Any]] = []
             for solution in result:
-                if len(bindings) >= max_rows:
+                if len(rows) >= max_rows:
                     return Answer("too-many", kind, message=f"the result has more than {max_rows} rows; add a LIMIT")
-                bindings.append({name: _json_term(solution[name]) for name in variables if solution[name] is not None})
-            return _results_document({"head": {"vars": variables}, "results": {"bindings": bindings}}, "select", fmt)
+                rows.append([solution[name] for name in variables])
+            return _results_document(results_document(variables, rows), "select", fmt)
         triples: list[ox.Triple] = []
         for triple in result:
             if len(triples) >= max_rows:
@@ -144,15 +128,14 @@ def _prefixes() -> dict[str, str]:
 
 
 def _results_document(doc: dict, kind: str, fmt: str) -> Answer:
-    import pyoxigraph as ox
+    from cryokg.answer.result_formats import results_as
 
     body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
     if fmt in ("json", "plainjson", "html"):
         return Answer("ok", kind, body)
     if fmt not in RESULT_FORMATS or (kind == "ask" and fmt in ("csv", "tsv")):
         return Answer("unsupported", kind=kind)
-    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-    return Answer("ok", kind, parsed.serialize(format=getattr(ox.QueryResultsFormat, RESULT_FORMATS[fmt])) or b"")
+    return Answer("ok", kind, results_as(body, RESULT_FORMATS[fmt]))
 
 
 def _address_space_mib() -> int:
