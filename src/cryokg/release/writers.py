@@ -63,7 +63,7 @@ from cryokg.gcpause import collector_paused
 from cryokg.namespaces import PREFIXES
 from cryokg.rdf.parsing import oxigraph_triple
 
-__all__ = ["FORMATS", "Canonical", "canonical", "run_size", "to_jsonld",
+__all__ = ["FORMATS", "Canonical", "canonical", "run_size", "serialize", "to_jsonld",
            "to_ntriples", "to_rdfxml", "to_turtle"]
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -377,3 +377,13 @@ FORMATS = {
     "jsonld": to_jsonld,
     "rdfxml": to_rdfxml,
 }
+
+
+def serialize(graph: Graph, fmt: str, *, prefixes: dict[str, str] = PREFIXES) -> str:
+    """*graph* in one of :data:`FORMATS` (*prefixes* for the formats that abbreviate: Turtle and RDF/XML): the one
+    place a format name picks its writer."""
+    if fmt == "turtle":
+        return to_turtle(graph, prefixes=prefixes)
+    if fmt == "rdfxml":
+        return to_rdfxml(graph, prefixes=prefixes)
+    return FORMATS[fmt](graph)

@@ -339,17 +339,10 @@ def create_app(settings: Settings) -> Starlette:
             return html(renderer.sparql(""), headers={"Vary": "Accept"})
         endpoint = base + "sparql"  # as in void.ttl; never built from the Host header, which the client chooses
         graph = service_description(endpoint, triples=triples, named_graphs=[void_graph_iri(base)])
-        from cryokg.release.writers import to_jsonld, to_ntriples, to_rdfxml, to_turtle
+        from cryokg.release.writers import serialize
 
         prefixes = {**renderer.prefixes, "sd": "http://www.w3.org/ns/sparql-service-description#"}
-        if row.rdf_format == "ntriples":
-            text = to_ntriples(graph)
-        elif row.rdf_format == "jsonld":
-            text = to_jsonld(graph)
-        elif row.rdf_format == "rdfxml":
-            text = to_rdfxml(graph, prefixes=prefixes)
-        else:
-            text = to_turtle(graph, prefixes=prefixes)
+        text = serialize(graph, row.rdf_format or "turtle", prefixes=prefixes)
         return Response(text, media_type=row.content_type, headers={"Vary": "Accept"})
 
     # --- errors and lifecycle ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from cryokg.publish.web.negotiation import MediaType, offers
 from cryokg.publish.web.pages import build_page, jsonld_script, link_href, local_href, schema_jsonld
 from cryokg.publish.web.search import FILTERS, MAX_QUERY, Hit, SearchIndex
 from cryokg.release.void import dataset_iri
-from cryokg.release.writers import to_jsonld, to_ntriples, to_rdfxml, to_turtle
+from cryokg.release.writers import serialize
 from cryokg.version import __version__
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -76,13 +76,7 @@ class Renderer:
     # --- RDF ------------------------------------------------------------------------------------------
     def rdf(self, iri: str, row: MediaType) -> str:
         """The RDF document of *iri* in the format of *row* (see :mod:`cryokg.publish.web.data` for what it holds)."""
-        graph = self.data.description(iri)
-        if row.rdf_format == "ntriples":
-            return to_ntriples(graph)
-        if row.rdf_format == "jsonld":
-            return to_jsonld(graph)
-        writer = {"turtle": to_turtle, "rdfxml": to_rdfxml}[row.rdf_format or ""]
-        return writer(graph, prefixes=self.prefixes)
+        return serialize(self.data.description(iri), row.rdf_format or "", prefixes=self.prefixes)
 
     # --- HTML -----------------------------------------------------------------------------------------
     def _render(self, template: str, **context: object) -> str:
