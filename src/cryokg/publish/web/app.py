@@ -358,6 +358,9 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await pool.start()
+        # The browse model (every structure with its code, and the tree) is read by every resource page: made
+        # here, before the first request, not by the first visitor (at 10 M triples it takes minutes).
+        renderer.browse.tree  # noqa: B018 - a cached property, computed for its effect
         # Everything loaded so far (store, templates, rdflib) lives as long as the server: move it out of the
         # collector's reach, so full collections stay short and do not show up as latency spikes.
         gc.collect()

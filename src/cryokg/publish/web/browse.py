@@ -265,8 +265,12 @@ class Browse:
         sections = []
         in_family = [s for s in structures if s.kind is None and not (s.group and s.types == {self.cryo + "NerveGroup"})]
         scope_of = {self.top(r): m for m in self.family[1] for r in self._scopes[m]["regions"]}
+        by_top: dict[str, list[Structure]] = defaultdict(list)  # one pass: a scan per region was quadratic (10 M)
+        for s in in_family:
+            for top in s.tops:
+                by_top[top].append(s)
         for top in self.top_order:
-            nodes = [s for s in in_family if top in s.tops]
+            nodes = by_top.get(top)
             if not nodes:
                 continue
             code = scope_of.get(top)
@@ -282,9 +286,12 @@ class Browse:
         if groups:
             sections.append(TreeSection("groups", "Nerve groups", self.href(self.cryo + "NerveGroup"), groups,
                                         "named sets of nerves, with their members"))
-        kinds = sorted({s.kind for s in structures if s.kind}, key=lambda k: self.label(k).lower())
-        for kind in kinds:
-            nodes = [s for s in structures if s.kind == kind]
+        by_kind: dict[str, list[Structure]] = defaultdict(list)
+        for s in structures:
+            if s.kind:
+                by_kind[s.kind].append(s)
+        for kind in sorted(by_kind, key=lambda k: self.label(k).lower()):
+            nodes = by_kind[kind]
             title = self.label(kind)
             sections.append(TreeSection(f"kind-{self.slug(kind)}", title[:1].upper() + title[1:], self.href(kind),
                                         self._forest(nodes), "a target outside the kinds of structure the family "
@@ -310,15 +317,16 @@ class Browse:
         if not all(row.structure for row in rows):
             rows.sort(key=lambda r: (r.notation == "", r.notation, r.label.lower(), r.iri))
             return ClassTable(False, [("", None, rows)], len(rows))
+        by_top: dict[str | None, list[ClassRow]] = defaultdict(list)  # one pass over the rows, not one per region
+        for row in rows:
+            s = row.structure
+            assert s is not None
+            for top in s.tops or [None]:
+                where = sorted({self.label(r) for r in s.regions if r != top}, key=str.lower)
+                by_top[top].append(ClassRow(row.iri, row.label, row.href, row.notation, s, where))
         groups = []
         for top in [*self.top_order, None]:
-            chosen = []
-            for row in rows:
-                s = row.structure
-                assert s is not None
-                if (top in s.tops) if top else not s.tops:
-                    where = sorted({self.label(r) for r in s.regions if r != top}, key=str.lower)
-                    chosen.append(ClassRow(row.iri, row.label, row.href, row.notation, s, where))
+            chosen = by_top.get(top)
             if chosen:
                 groups.append((self.label(top) if top else "No body region recorded", self.href(top) if top else None,
                                sorted(chosen, key=lambda r: (r.label.lower(), r.iri))))
