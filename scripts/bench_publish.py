@@ -2,7 +2,7 @@
 
 For each store (started on loopback by ``tests/stores.py``, the same helpers the publish tests use, and stopped by
 PID), ``cryokg publish --no-verify`` runs as a child process: its wall time is the load, its peak RSS
-(``os.wait4``) the client's memory, which must stay flat however large the release (it is sent in chunks read
+(its ``VmHWM``) the client's memory, which must stay flat however large the release (it is sent in chunks read
 from the file). Then the store's triple count is checked against the release, and one catalogue query
 (``code-attributes``, bound to the family's first code) is timed on the store over HTTP (median of 5), with the
 answer compared with the embedded store's.
