@@ -113,7 +113,7 @@ def run_sparql(sources: Path, *, reps: int, budget_s: float, timeout_s: float = 
     """Time every catalogue query and ``suggest`` on both engines; compare every answer."""
     from cryokg.answer.agreement import compare
     from cryokg.answer.catalogue import load_catalogue
-    from cryokg.answer.code_selection import suggest
+    from cryokg.answer.code_selection import SiteError, suggest
     from cryokg.answer.store import RdflibEngine, load_store, to_rdflib_dataset
 
     start = time.perf_counter()
@@ -145,12 +145,20 @@ def run_sparql(sources: Path, *, reps: int, budget_s: float, timeout_s: float = 
     labels = params["label"]
     suggest_result = {}
     answers = {}
+
+    def answer(engine, text: str) -> dict:
+        """suggest's answer, or its refusal (a synthetic label such as "palmar digital nerve 116.12" is read
+        without its numbers and names no nerve): both are answers, compared between the engines."""
+        try:
+            return suggest(engine, text).to_json()
+        except SiteError as exc:
+            return {"refused": str(exc)}
+
     for engine in (fast, slow):
         first = time.perf_counter()
-        answers_first = suggest(engine, labels[0]).to_json()  # builds the label index once per engine
+        answers_first = answer(engine, labels[0])  # builds the label index once per engine
         cold = time.perf_counter() - first
-        times, out, _ = _time_forked(lambda text, engine=engine: suggest(engine, text).to_json(), labels, budget_s,
-                                     timeout_s)
+        times, out, _ = _time_forked(lambda text, engine=engine: answer(engine, text), labels, budget_s, timeout_s)
         suggest_result[engine.name] = {**_stats(times), "first_call_ms": cold * 1000}
         answers[engine.name] = [answers_first, *out]
     shared = min(len(answers["oxigraph"]), len(answers["rdflib"]))
