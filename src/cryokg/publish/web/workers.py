@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
-RESULT_FORMATS = {"json": "json", "plainjson": "json", "xml": "xml", "csv": "csv", "tsv": "tsv"}
-"""The endpoint's result format keys, each to a key of :data:`cryokg.answer.result_formats.RESULTS_FORMATS`."""
 DEFAULT_WORKER_MEMORY_MIB = 768
 """Address space (``RLIMIT_AS``) each worker may use, in MiB: with the default two workers, server and workers
 stay under 2 GB of resident memory whatever the queries (a worker holding the release uses about 90 MiB)."""
@@ -128,14 +126,14 @@ def _prefixes() -> dict[str, str]:
 
 
 def _results_document(doc: dict, kind: str, fmt: str) -> Answer:
-    from cryokg.answer.result_formats import results_as
+    from cryokg.answer.result_formats import RESULTS_FORMATS, results_as
 
     body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
     if fmt in ("json", "plainjson", "html"):
         return Answer("ok", kind, body)
-    if fmt not in RESULT_FORMATS or (kind == "ask" and fmt in ("csv", "tsv")):
+    if fmt not in RESULTS_FORMATS or (kind == "ask" and fmt in ("csv", "tsv")):
         return Answer("unsupported", kind=kind)
-    return Answer("ok", kind, results_as(body, RESULT_FORMATS[fmt]))
+    return Answer("ok", kind, results_as(body, fmt))
 
 
 def _address_space_mib() -> int:
