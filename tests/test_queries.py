@@ -308,6 +308,26 @@ def test_values_block_goes_first_in_the_where_group():
     assert where_brace("# WHERE {\nASK { }") == 14
 
 
+def test_values_block_also_goes_first_in_the_union_branches_that_use_it(loaded):
+    """Oxigraph does not push a join into UNION branches: with one block only, `sources` scanned the store."""
+    block = "VALUES (?nerve) { (<https://w3id.org/cryokg/id/anatomy/pudendal-nerve>) }"
+    text = bind_parameters(CATALOGUE["related-codes"], {"nerve": "anat:pudendal-nerve"}, loaded.engine)
+    assert text.count(block) == 4  # the WHERE group and its three branches
+    assert all(part.lstrip().startswith(block) for part in text.split("UNION {")[1:])
+    assert text.count("VALUES (?resource)") == 0
+    assert bind_parameters(CATALOGUE["sources"], {}, loaded.engine).count("VALUES (?resource)") == 3
+    # code-attributes binds ?code, which no branch mentions (they join on ?codeIri): one block only
+    assert bind_parameters(CATALOGUE["code-attributes"], {}, loaded.engine).count("VALUES (?code)") == 1
+    nested = parse_query_file(Path("nested.rq"), text="""# title: t
+# description: d
+# param: x (string) = a — x
+SELECT * WHERE { { { ?x ?p ?o } UNION { SELECT ?x WHERE { ?x ?q ?r } } } UNION { ?s ?p ?x } ?x ?p2 ?o2 }""")
+    bound = bind_parameters(nested, {}, loaded.engine)
+    assert bound.count('VALUES (?x) { ("a") }') == 4  # WHERE, both outer branches, the inner non-select one
+    assert '{ VALUES (?x) { ("a") } SELECT' not in bound
+    assert loaded.engine.query(bound).kind == "select"  # still a query
+
+
 def test_optional_parameter_left_unbound(loaded):
     text = bind_parameters(CATALOGUE["mappings"], {}, loaded.engine)
     assert "VALUES (?resource)" not in text

@@ -20,6 +20,16 @@ Virtuoso 7.2.5 gives wrong answers (in ``related-codes`` it paired codes and tec
 ``UNION`` branches; in ``siblings`` it lost a ``FILTER``, so a code became its own sibling), and it rejects
 one on a variable the query does not select (error SQ200). Only where no ``WHERE`` group can be found is a
 trailing ``VALUES`` clause used.
+
+The same block is also put first in every ``UNION`` branch of the ``WHERE`` group that uses a parameter (not
+in sub-selects). A join
+distributes over a union, and joining a one-row block twice is joining it once, so the answer is the same;
+but Oxigraph does not push a join into the branches of a union or into a group with a ``FILTER`` or
+``OPTIONAL``: it evaluated each branch with the parameter unbound, scanning the whole store. ``sources`` on a
+synthetic nerve at 1 M triples took 200 ms that way and takes 0.5 ms with the block in each branch
+(``docs/benchmarks.md``, SPARQL section, ``sources`` row). A ``FILTER`` inside a branch now sees the
+parameter bound; no catalogue query filters on a parameter inside a branch (and the result of one that
+did would be what its author meant).
 """
 
 from __future__ import annotations
@@ -155,7 +165,8 @@ def _term(param: Parameter, value: str, engine: Engine) -> str:
 
 
 def bind_parameters(query: CatalogueQuery, values: dict[str, str], engine: Engine) -> str:
-    """The query text with its parameters bound by a ``VALUES`` block first in its ``WHERE`` group.
+    """The query text with its parameters bound by a ``VALUES`` block first in its ``WHERE`` group, and again
+    first in each of that group's ``UNION`` branches that use a parameter (see the module docstring).
 
     Unknown parameters and missing required ones are bad input; a parameter left out falls back to its
     default, and an optional one without a default is left unbound.
@@ -180,7 +191,10 @@ def bind_parameters(query: CatalogueQuery, values: dict[str, str], engine: Engin
     at = sparql_text.where_brace(query.text)
     if at is None:
         return f"{query.text.rstrip()}\n{block}\n"
-    return f"{query.text[:at + 1]}\n  {block}{query.text[at + 1:]}"
+    text = query.text
+    for brace in sorted([at, *sparql_text.union_branches(text, at, [n[1:] for n in names])], reverse=True):
+        text = f"{text[:brace + 1]}{chr(10) + '  ' if brace == at else ' '}{block}{text[brace + 1:]}"
+    return text
 
 
 def run_named(engine: Engine, query: CatalogueQuery, values: dict[str, str] | None = None) -> QueryResult:

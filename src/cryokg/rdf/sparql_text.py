@@ -35,7 +35,7 @@ A lexer of the grammar's terminals is small, and owning it is what lets us state
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "query_form",
     "significant",
     "tokens",
+    "union_branches",
     "where_brace",
 ]
 
@@ -262,6 +263,50 @@ def where_brace(text: str) -> int | None:
         elif depth == 0 and token.keyword in ("construct", "describe"):
             ready = False
     return None
+
+
+def union_branches(text: str, group: int, variables: Collection[str]) -> list[int]:
+    """Offsets of the ``{`` that opens each ``UNION`` branch inside the group opened at offset *group* (and,
+    recursively, inside those branches) in which one of *variables* (names without ``?``) occurs. A branch
+    that is a sub-select (``{ SELECT ...``) is left out: its variables are its own.
+
+    >>> q = "SELECT * WHERE { { ?s ?p ?o } UNION { { ?o ?p ?s } UNION { SELECT ?s {} } } ?s ?q ?x }"
+    >>> [q[at:at + 5] for at in union_branches(q, where_brace(q), ["s"])]
+    ['{ ?s ', '{ { ?', '{ ?o ']
+    >>> [q[at:at + 5] for at in union_branches(q, where_brace(q), ["x"])]
+    []
+    """
+    toks = significant(text[group:])
+    closing: dict[int, int] = {}  # index of each "{" -> index of its "}"
+    stack: list[int] = []
+    for i, token in enumerate(toks):
+        if token.kind == "punct" and token.text == "{":
+            stack.append(i)
+        elif token.kind == "punct" and token.text == "}" and stack:
+            closing[stack.pop()] = i
+            if not stack:
+                break
+    wanted = set(variables)
+    found: list[int] = []
+
+    def walk(open_at: int) -> None:
+        i, end = open_at + 1, closing.get(open_at, len(toks))
+        while i < end:
+            if toks[i].text == "{" and toks[i].kind == "punct" and i in closing:
+                after = closing[i]
+                in_union = ((i > open_at + 1 and toks[i - 1].keyword == "union")
+                            or (after + 1 < end and toks[after + 1].keyword == "union"))
+                mentions = any(t.kind == "var" and t.text[1:] in wanted for t in toks[i + 1:after])
+                if in_union and mentions and toks[i + 1].keyword != "select":
+                    found.append(group + toks[i].start)
+                    walk(i)
+                i = after + 1
+            else:
+                i += 1
+
+    if toks and toks[0].text == "{":
+        walk(0)
+    return found
 
 
 def order_keys(text: str) -> list[str] | None:
