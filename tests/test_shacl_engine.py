@@ -540,3 +540,34 @@ def test_per_node_queries_wait_a_bounded_number_at_a_time(project_shapes, synthe
     per_node = Engine(model, graph, batch_sparql=False)
     assert sorted(map(key, per_node.validate())) == expected
     assert len(most) >= 5 and max(most) == 0  # never a second query handed over before the first is read
+
+
+def test_index_read_from_a_pyoxigraph_store_equals_the_graph():
+    """The index of a graph held in a pyoxigraph store (large sources) holds the same keys as the rdflib graph's:
+    string literals without rdflib's second copy of their text, yet equal, with the same hash and value."""
+    import pyoxigraph as ox
+
+    from cryokg.rdf.parsing import oxigraph_triple
+    from cryokg.rdf.store_graph import store_graph
+
+    graph = Graph()
+    a, b, p, q = (URIRef(EX + name) for name in ("a", "b", "p", "q"))
+    for triple in [(a, p, Literal("same text", lang="en")), (b, p, Literal("same text", lang="en")),
+                   (a, p, Literal("same text")), (a, p, Literal("same text", lang="fr")),
+                   (a, q, Literal("2", datatype=XSD.integer)), (a, q, b), (b, RDF.type, a),
+                   (b, q, Literal("x" * 1000))]:
+        graph.add(triple)
+    store = ox.Store()
+    store.extend(ox.Quad(*oxigraph_triple(s, pp, o)) for s, pp, o in graph)
+    expected = DataIndex(graph).out
+    found = DataIndex(store_graph(store)).out
+    assert {s: {pp: set(os) for pp, os in by.items()} for s, by in found.items()} \
+        == {s: {pp: set(os) for pp, os in by.items()} for s, by in expected.items()}
+    literals = {o for by in found.values() for os in by.values() for o in os if isinstance(o, Literal)}
+    originals = {o: o for by in expected.values() for os in by.values() for o in os if isinstance(o, Literal)}
+    for mine in literals:
+        theirs = originals[mine]
+        assert (hash(mine), repr(mine), mine.n3(), mine.value) == (hash(theirs), repr(theirs), theirs.n3(), theirs.value)
+        assert type(mine.value) is type(theirs.value)
+    shared = [o for o in found[EX + "a"][EX + "p"] if o.language == "en"] + list(found[EX + "b"][EX + "p"])
+    assert shared[0] is shared[1]  # one object per distinct literal

@@ -48,7 +48,7 @@ class _Unknown(enum.Enum):
 
 _UNKNOWN: Final = _Unknown.ROW
 """A focus node's index entry not looked up yet (an enum member, so that ``row is _UNKNOWN`` narrows the type)."""
-_Row: TypeAlias = dict[str, list[Key]] | typing.Literal[_Unknown.ROW] | None
+_Row: TypeAlias = dict[str, Sequence[Key]] | typing.Literal[_Unknown.ROW] | None
 """A focus node's entry in the index (``None``: it is no subject), or :data:`_UNKNOWN`."""
 _Term: TypeAlias = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 """A term pyoxigraph binds or is given."""

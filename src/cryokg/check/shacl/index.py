@@ -20,7 +20,7 @@ from typing import TypeAlias, TypeGuard, cast
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.plugins.stores.memory import Memory
 from rdflib.term import Node
 
@@ -40,6 +40,7 @@ Path: TypeAlias = PredicatePath | UnaryPath | ListPath
 that tests ``path[0]`` gets ``path[1]`` with its type."""
 
 _TYPE, _SUBCLASS = str(RDF.type), str(RDFS.subClassOf)
+_XSD_STRING = str(XSD.string)
 
 Key: TypeAlias = str | Literal
 """A term as the index holds it: an IRI's text, ``"_:" + id`` for a blank node, or the literal itself. An rdflib
@@ -79,7 +80,7 @@ def is_blank(key: Key) -> bool:
     return type(key) is str and key.startswith("_:")
 
 
-def _from_memory_store(graph: Graph) -> dict[Key, dict[str, list[Key]]] | None:
+def _from_memory_store(graph: Graph) -> dict[Key, dict[str, Sequence[Key]]] | None:
     """The subject index read straight from an rdflib ``Memory`` store's own subject -> predicate -> object
     dictionaries, keys made in the same pass; ``None`` when the graph is not alone in such a store (the caller
     then reads :func:`cryokg.rdf.triple_table.subject_table`).
@@ -94,11 +95,11 @@ def _from_memory_store(graph: Graph) -> dict[Key, dict[str, list[Key]]] | None:
     spo = getattr(store, "_Memory__spo", None) if type(store) is Memory else None
     if not isinstance(spo, dict):
         return None
-    out: dict[Key, dict[str, list[Key]]] = {}
+    out: dict[Key, dict[str, Sequence[Key]]] = {}
     count = 0
     iri, literal = URIRef, Literal
     for s, by_predicate in spo.items():
-        row = {}
+        row: dict[str, Sequence[Key]] = {}
         for p, objects in by_predicate.items():
             if objects:
                 row[str(p)] = [o if type(o) is literal else str(o) if type(o) is iri else key_of(o) for o in objects]
@@ -108,18 +109,52 @@ def _from_memory_store(graph: Graph) -> dict[Key, dict[str, list[Key]]] | None:
     return out if count == len(graph) else None
 
 
-def _from_oxigraph(graph: Graph) -> dict[Key, dict[str, list[Key]]] | None:
+class _LexicalLiteral(Literal):
+    """A string literal (plain or language-tagged) whose value is its lexical form, made when asked.
+
+    rdflib's ``Literal`` is a ``str`` holding the lexical form and keeps the value beside it; for a plain or
+    language-tagged string that value is a second ``str`` with the same text. The index of a graph with long
+    literals held every text twice: at 1 M triples of the synthetic "foreign" shape (291 k distinct literals,
+    95 M characters) the second copies were about 110 MiB of the validation stage's peak, the build's largest.
+    Everything else is rdflib's: equality, hashing, ``n3()``, pickling (to a plain ``Literal``) and ``repr``.
+    rdflib reads the value only through the ``value`` property (``toPython`` and the comparisons too), so
+    overriding it is enough."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)  # an exact str, as rdflib's own value is
+
+    def __repr__(self) -> str:
+        return repr(Literal(str.__str__(self), lang=self.language))
+
+
+def _lexical_literal(text: str, language: str | None) -> Literal:
+    literal = _LexicalLiteral(text, lang=language)
+    literal._value = None  # rdflib's second copy of the text (see _LexicalLiteral)
+    return literal
+
+
+def _from_oxigraph(graph: Graph) -> dict[Key, dict[str, Sequence[Key]]] | None:
     """The subject index of a graph held in a pyoxigraph store (:mod:`cryokg.rdf.store_graph`: large sources),
     read from the store in one pass; ``None`` for other graphs. Each distinct IRI and literal is one object
-    however often it occurs (at 1 M triples a key per occurrence cost as much memory as the triples)."""
+    however often it occurs (at 1 M triples a key per occurrence cost as much memory as the triples).
+
+    String literals (plain and language-tagged, most of a graph's literal text) are :class:`_LexicalLiteral`,
+    which holds its text once, and are found again by the hash of their text with their language and datatype,
+    not by the pyoxigraph literal: a table keyed by pyoxigraph literals kept a third copy of every text (in
+    Rust) until the index was built. Two texts with the same hash are told apart by comparing the texts; the
+    second gets its own object (equal texts share one; distinct ones never do)."""
     from cryokg.rdf.store_graph import OxigraphStore
 
     store = graph.store
     if not isinstance(store, OxigraphStore):
         return None
-    out: dict[Key, dict[str, list[Key]]] = {}
+    out: dict[Key, dict[str, Sequence[Key]]] = {}
     strings: dict[str, str] = {}
-    literals: dict[ox.Literal, Key] = {}
+    texts: dict[tuple[int, str, str], Literal] = {}  # (hash of the text, language, datatype) -> the literal
+    literals: dict[ox.Literal, Key] = {}  # other typed literals (short values: numbers, dates, booleans)
     named, blank = ox.NamedNode, ox.BlankNode
 
     def key(term: object) -> Key:
@@ -129,24 +164,53 @@ def _from_oxigraph(graph: Graph) -> dict[Key, dict[str, list[Key]]] | None:
         if isinstance(term, blank):
             text = "_:" + term.value
             return strings.setdefault(text, text)
-        found = literals.get(cast(ox.Literal, term))
-        if found is None:
-            found = literals[cast(ox.Literal, term)] = cast(Literal, rdflib_term(term))
-        return found
+        term = cast(ox.Literal, term)
+        language, datatype = term.language, term.datatype.value
+        if language or datatype == _XSD_STRING:
+            text = term.value
+            at = (hash(text), language or "", datatype)
+            found = texts.get(at)
+            if found is None:
+                found = texts[at] = _lexical_literal(text, language)
+            elif not str.__eq__(found, text):  # another text with the same hash
+                found = _lexical_literal(text, language)
+            return found
+        typed = literals.get(term)
+        if typed is None:
+            typed = literals[term] = cast(Literal, rdflib_term(term))
+        return typed
 
     triples = store.scan() if store.scan is not None else store.ox_store.quads_for_pattern(None, None, None,
                                                                                             store.graph_name)
+    current: dict[str, Sequence[Key]] | None = None
     for quad in triples:
         row = out.get(subject := key(quad.subject))
         if row is None:
             row = out[subject] = {}
+        if row is not current:  # the files give a subject's triples together: its row is complete for now
+            if current is not None:
+                _freeze(current)
+            current = row
         predicate = key(quad.predicate)
         objects = row.get(predicate)
         if objects is None:
             row[predicate] = [key(quad.object)]
-        else:
+        elif isinstance(objects, list):
             objects.append(key(quad.object))
+        else:  # a subject met again (in another file): its frozen objects take more
+            row[predicate] = [*objects, key(quad.object)]
+    if current is not None:
+        _freeze(current)
     return out
+
+
+def _freeze(row: dict[str, Sequence[Key]]) -> None:
+    """A row's object lists as tuples: a list of one object costs 80 bytes, a tuple 48 (most (subject,
+    predicate) pairs have one object: 925 k of the 1 M triples of the synthetic "foreign" shape), and a list
+    that grew by appending keeps spare room. The index is read only once built."""
+    for predicate, objects in row.items():
+        if isinstance(objects, list):
+            row[predicate] = tuple(objects)
 
 
 def _distinct(nodes: Iterable[Key]) -> list[Key]:
@@ -157,7 +221,7 @@ class DataIndex:
     """Read-only look-ups over one rdflib graph (the graph must not change while the index is used)."""
 
     def __init__(self, graph: Graph) -> None:
-        self.out: dict[Key, dict[str, list[Key]]] = _from_memory_store(graph) or _from_oxigraph(graph) or {
+        self.out: dict[Key, dict[str, Sequence[Key]]] = _from_memory_store(graph) or _from_oxigraph(graph) or {
             key_of(s): {str(p): [key_of(o) for o in objects] for p, objects in by_predicate.items()}
             for s, by_predicate in subject_table(graph).items()}
         self._inverse: dict[Key, dict[Key, list[Key]]] = {}
