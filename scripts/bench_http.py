@@ -205,7 +205,8 @@ def run_http(release: Path, sources: Path, *, seconds: int, work: Path, count: i
     cryokg_argv = [str(VENV_BIN / "cryokg"), "serve", "--build", str(release), "--host", "127.0.0.1",
                    "--port", ours.rsplit(":", 1)[1], "--workers", "2"]
     with contextlib.ExitStack() as stack:
-        stack.enter_context(server(cryokg_argv, f"{ours}/sparql?query=ASK%7B%7D", log=work / "cryokg-serve.log"))
+        stack.enter_context(server(cryokg_argv, f"{ours}/sparql?query=ASK%7B%7D", log=work / "cryokg-serve.log",
+                                   timeout=3600))  # at 10 M the start-up (store, browse model) takes minutes
         if endpoint.exists():
             argv = [str(endpoint), "serve", str(release / "cryokg.nt"), "--host", "127.0.0.1",
                     "--port", theirs.rsplit(":", 1)[1]]
