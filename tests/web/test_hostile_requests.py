@@ -244,3 +244,22 @@ def test_only_http_iris_become_links(client, iri: str) -> None:
     lowered = page.text.lower()
     for scheme in ("javascript:", "data:", "file:", "vbscript:"):
         assert f'href="{scheme}' not in lowered, page.text
+
+
+def test_worker_over_its_cap_after_loading_still_starts_with_room_for_a_query(release_dir: Path) -> None:
+    """A release that maps more address space than --worker-memory (a 1 M-triple on-disk store maps 0.7-1.1 GB)
+    must not stop the server: the worker is capped at what it holds plus QUERY_ROOM_MIB and answers."""
+    from cryokg.publish.web.data import release_base
+    from cryokg.publish.web.workers import QueryPool
+
+    async def one() -> str:
+        pool = QueryPool(release_dir, release_base(release_dir), size=1, timeout=60, memory_mib=64)
+        await pool.start()  # a Python with pyoxigraph and the release maps far more than 64 MiB
+        try:
+            answer = await pool.run("ASK { ?s ?p ?o }", {"ask": "json"})
+            return f"{answer.status} {answer.body!r}"
+        finally:
+            await pool.close()
+
+    status = asyncio.run(one())
+    assert status.startswith("ok") and "true" in status, status

@@ -10,8 +10,9 @@ the connection opening (or of the previous response on a kept-alive connection),
 reading a response for that long is dropped. uvicorn alone never times out a half-sent request. A request
 head (request line and headers) may be at most 16 KiB, however it arrives (431 otherwise).
 
-Each SPARQL worker may use at most --worker-memory MiB of address space; a query that needs more is stopped
-and answered 503 ("too expensive"). Server and workers together stay under about --workers x --worker-memory
+Each SPARQL worker may use at most --worker-memory MiB of address space (or, for a release whose on-disk
+store maps more than that, what holding it takes plus 256 MiB); a query that needs more is stopped and
+answered 503 ("too expensive"). Server and workers together stay under about --workers x --worker-memory
 plus the server's own ~200 MB.
 """
 

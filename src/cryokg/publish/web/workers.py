@@ -8,9 +8,13 @@ worker takes its place, so a pathological query never keeps a CPU busy after its
 
 Each worker is confined before it takes its first query (:mod:`cryokg.sandbox`): a seccomp filter leaves it
 unable to open any socket (pyoxigraph evaluates ``SERVICE`` by connecting, so this is the barrier that holds
-whatever the text checks miss), and ``RLIMIT_AS`` caps its memory at ``memory_mib``. A query that needs more
-memory fails there: Python raises ``MemoryError`` (the worker answers "too expensive" and goes on) or
-pyoxigraph aborts the process (the pool sees it die, answers "too expensive" and starts a fresh worker).
+whatever the text checks miss), and ``RLIMIT_AS`` caps its memory at ``memory_mib``, or, when holding the
+release already takes more address space than that less :data:`QUERY_ROOM_MIB`, at what it holds plus that
+room. (A worker that opens a large release's on-disk store maps address space it does not keep resident: at
+1 M triples 700 MiB to 1.1 GB, varying from start to start with RocksDB's files and threads; a fixed cap made
+the server refuse to start.) A query that needs more memory fails there: Python raises ``MemoryError`` (the
+worker answers "too expensive" and goes on) or pyoxigraph aborts the process (the pool sees it die, answers
+"too expensive" and starts a fresh worker).
 Every check of the text (:func:`cryokg.publish.web.security.check_query`: syntax, keywords, nesting, the parse) runs
 in the worker too, under the time limit, so no text a client sends is scanned on the server's event loop.
 
@@ -43,6 +47,8 @@ _log = logging.getLogger(__name__)
 DEFAULT_WORKER_MEMORY_MIB = 768
 """Address space (``RLIMIT_AS``) each worker may use, in MiB: with the default two workers, server and workers
 stay under 2 GB of resident memory whatever the queries (a worker holding the release uses about 90 MiB)."""
+QUERY_ROOM_MIB = 256
+"""Address space a worker keeps for queries beyond what holding the release takes, when that exceeds the cap."""
 WORKER_NICENESS = 10
 """Workers run at a lower CPU priority than the server: on a busy machine pages and documents are answered
 first, and a query that burns CPU until its time limit slows other queries, not the site."""
@@ -159,11 +165,7 @@ def worker_main(conn: Connection, build_dir: str, base: str, memory_mib: int = 0
         import rdflib.plugins.sparql.parser  # noqa: F401 - the checking parser, loaded once before the cap
 
         if memory_mib:
-            used = _address_space_mib()
-            if used + 64 > memory_mib:
-                raise RuntimeError(f"the worker already uses {used} MiB of address space after loading the "
-                                   f"release, too close to the {memory_mib} MiB cap (--worker-memory)")
-            limit_memory(memory_mib)
+            limit_memory(max(memory_mib, _address_space_mib() + QUERY_ROOM_MIB))
         deny_network(all_threads=True)  # from here on, no socket can be opened or connected in this process
     except Exception as exc:
         conn.send(("failed", str(exc)))
