@@ -130,7 +130,7 @@ def _subject_tables(graph, stages: dict[str, float]) -> None:
 
 def _exports(release, out: Path, stages: dict[str, float]) -> None:
     from cryokg.release.exports import EXPORTERS
-    from cryokg.release.exports.artifacts import release_view
+    from cryokg.release.exports.artifacts import diagram_artifacts, release_view
     from cryokg.release.exports.fhir import write_fhir
 
     view = _timed(stages, "export: graph view", lambda: release_view(release, out.parent))
@@ -138,10 +138,6 @@ def _exports(release, out: Path, stages: dict[str, float]) -> None:
         _timed(stages, f"export: {name}", lambda exporter=exporter, view=view: exporter.write(view, out))
     del view
     _timed(stages, "export: fhir", lambda: write_fhir(release.asserted, out, base=release.base, version=release.version))
-    try:
-        from cryokg.release.exports.artifacts import diagram_artifacts
-    except ImportError:
-        return
     _timed(stages, "diagrams", lambda: diagram_artifacts(release, out.parent))
 
 

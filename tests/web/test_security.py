@@ -136,6 +136,11 @@ def test_cors_for_get_only(client) -> None:
     assert "access-control-allow-origin" not in same_origin.headers
     get = client.get("/id/code/0440T", headers={**origin, "Accept": "text/turtle"})
     assert get.headers.get("access-control-allow-origin") == "*", "a cached response still gets its CORS header"
+    first_cross = client.get("/id/code/0441T", headers={**origin, "Accept": "text/turtle"})  # cached with Origin
+    assert first_cross.headers.get("access-control-allow-origin") == "*"
+    plain = client.get("/id/code/0441T", headers={"Accept": "text/turtle"})
+    assert "access-control-allow-origin" not in plain.headers, "an answer cached for an Origin is not reused"
+    assert [v.strip() for v in plain.headers["vary"].split(",")] == ["Accept", "Origin"]
     post = client.post("/sparql", data={"query": "ASK {}"}, headers={**origin, **JSON})
     assert "access-control-allow-origin" not in post.headers
     preflight_get = client.options("/sparql", headers={**origin, "Access-Control-Request-Method": "GET"})

@@ -386,13 +386,11 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         Route("/{path:path}", resource, methods=["GET"]),
     ]
-    middleware = [Middleware(SecurityHeaders), Middleware(BodyLimit, max_bytes=settings.max_body)]
-    if settings.cache_entries > 0:  # what it keeps carries the inner middleware's headers
+    middleware = [Middleware(CorsGetOnly), Middleware(SecurityHeaders), Middleware(BodyLimit, max_bytes=settings.max_body)]
+    if settings.cache_entries > 0:  # what it keeps carries the inner middleware's headers, CORS's included (its
+        # key tells requests with an Origin header from those without, the one thing CORS's answer depends on)
         middleware.insert(0, Middleware(ResponseCache, negotiate=_resource_format, max_entries=settings.cache_entries,
                                         max_bytes=settings.cache_bytes))
-    # outside the cache: whether a response carries CORS headers depends on the request's Origin, which is not part
-    # of the cache key
-    middleware.insert(0, Middleware(CorsGetOnly))
     middleware.insert(0, Middleware(RejectMalformed))  # outermost: nothing else sees such a request
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                     exception_handlers={HTTPException: http_error, Exception: server_error})

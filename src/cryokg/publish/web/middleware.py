@@ -179,13 +179,17 @@ class ResponseCache:
 
     The release never changes while it is served, so the page or document of an IRI in one format is the same
     bytes every time: the first request renders it through the whole application, later ones are answered
-    from here without routing, rendering or the other middleware (this sits outermost, so the stored headers
-    are the ones the other middleware added). The key is everything the bytes depend on: raw path,
-    query string and the resource format the Accept header negotiates to (*negotiate* maps the Accept
-    value to that key, e.g. ``"html"``). Cacheable 200 responses get a strong ``ETag`` (a hash of content type
-    and body) and ``If-None-Match`` gets 304 Not Modified. HEAD is answered from a GET's entry (same headers,
-    no body) when there is one, else passed on. At most *max_entries* responses and *max_bytes* of
-    bodies are kept; the least recently used go first.
+    from here without routing, rendering or the other middleware (this sits outside all but
+    :class:`RejectMalformed`, so the stored headers are the ones the other middleware added). The key is
+    everything the bytes depend on: raw path, query string, the resource format the Accept header negotiates
+    to (*negotiate* maps the Accept value to that key, e.g. ``"html"``), and whether the request has an
+    ``Origin`` header (the CORS headers inside depend on that alone: :class:`CorsGetOnly` allows every origin,
+    without credentials). Sitting outside CORS spares a hit Starlette's CORS pass: a cached page answered
+    in-process (no sockets, 100 k synthetic release) in 25 µs with the cache inside CORS, 12.5 µs outside.
+    Cacheable 200 responses get a strong ``ETag`` (a hash of content type and body) and ``If-None-Match``
+    gets 304 Not Modified. HEAD is answered from a GET's entry (same headers, no body) when there is one,
+    else passed on. At most *max_entries* responses and *max_bytes* of bodies are kept; the least recently
+    used go first.
     """
 
     _NOT_MODIFIED_DROP = (b"content-length", b"content-type")
@@ -205,7 +209,8 @@ class ResponseCache:
         fmt = self.negotiate(accept.decode("latin-1") if accept is not None else None)
         if fmt is None:
             return None
-        return (scope.get("raw_path") or scope["path"].encode(), scope.get("query_string", b""), fmt)
+        origin = _header(scope, b"origin") is not None
+        return (scope.get("raw_path") or scope["path"].encode(), scope.get("query_string", b""), fmt, origin)
 
     async def _send_cached(self, send: Send, entry: tuple, if_none_match: bytes | None, head: bool = False) -> None:
         status, headers, body, etag = entry
