@@ -25,13 +25,14 @@ The old index scanned every name for every query and then looked up in the store
 matching resource, not just of those shown: at 1 M triples a query took 0.6 s at the median and "nerve" 6 to
 10 s, during which the server answered nothing else. Now the kind of every named resource is computed once,
 when the index is built (one pass over the ``rdf:type`` triples, then the filter of the nearest class by
-``rdfs:subClassOf``, as :meth:`SearchIndex.kind` finds it, once per distinct set of types), and names are numbered in the order ties are broken in, so that "the best k" is "the smallest k
-ids" in each tier. Exact matches are a bisect in a sorted column; label and synonym prefixes are a range of a
-suffix array of word starts, read smallest id first by a segment tree; a fuzzy query reads the candidates of
-its rarest word in id order and checks the other words; each tier stops at *limit* distinct resources. Query
-words are looked up in the vocabulary (the distinct words of all names, about 10 k at 1 M triples) with C
-code: ``str.find`` on the words joined, rapidfuzz for the near misses. At 1 M triples (193 k names) a
-search takes well under a millisecond in the index and 1 to 5 ms with the hits' labels read from the store.
+``rdfs:subClassOf``, as :meth:`SearchIndex.kind` finds it, once per distinct set of types), and names are
+numbered in the order ties are broken in, so that "the best k" is "the smallest k ids" in each tier. Exact
+matches are a bisect in a sorted column; label and synonym prefixes are a range of a suffix array of word
+starts, read smallest id first by a segment tree; a fuzzy query reads the candidates of its rarest word in id
+order and checks the other words; each tier stops at *limit* distinct resources. Query words are looked up
+in the vocabulary (the distinct words of all names, about 10 k at 1 M triples) with C code: ``str.find`` on
+the words joined, rapidfuzz for the near misses. At 1 M triples (193 k names) the median query takes under
+a millisecond, "nerve" 5 ms, most of it reading the hits' labels from the store.
 
 **No result is left out.** Two cases are not bounded by the above: a query inside many vocabulary words but
 not at their start (or a multi-word query that starts inside a word), and a multi-word fuzzy query whose

@@ -6,8 +6,8 @@ seen)``, the order the ranking breaks ties in. Within one tier the best resource
 names have the smallest ids, so every tier is a stream of ids in ascending order, and a search stops after the
 first *limit* distinct resources: the work depends on *limit*, not on how many names match.
 
-**The indexes** (all flat :mod:`array` columns, so about 180 bytes a name at 1 M triples, see the docstring of
-:mod:`~cryokg.publish.web.search`; no Python object per name):
+**The indexes** (flat :mod:`array` columns and a few long strings, no Python object per name: 169 bytes a
+name at 1 M triples, see :mod:`~cryokg.publish.web.search`):
 
 * *exact*: per kind, the names' ids sorted by (norm, id); the names equal to the query are one bisect range,
   already in id order.
@@ -20,12 +20,14 @@ first *limit* distinct resources: the work depends on *limit*, not on how many n
   each in O(log n), so a range of a million entries costs no more than one of ten.
 * *vocabulary*: the sorted distinct words, and the same words in one string, where the words holding the
   query inside them are found by ``str.find`` (C) instead of a Python loop.
-* the normalised names in one string per kind (in id order), which ``str.find`` scans when a substring
-  search cannot be answered word by word.
+* the normalised names in one string, kind after kind and each kind in id order, each name ended by
+  :data:`SEP`; the word-start entries are positions in it, and ``str.find`` scans one kind's stretch of it when
+  a substring search cannot be answered word by word.
 
 **Bounds** (n names, V vocabulary words, k = limit): exact and prefix tiers O((k + d) log n), where d counts
 the names skipped because their resource was already shown (at most the names of the k resources shown); a
-near miss adds rapidfuzz's C pass over the vocabulary (as before). Two cases may need more, and both have a
+fuzzy tier adds C passes over the vocabulary (rapidfuzz for near misses, as before, and ``str.find``),
+O(V) each, and V grows far slower than n (9,938 words for 193 k names at 1 M triples). Two cases may need more, and both have a
 fallback that is C code, linear at worst, and exact, so no result is ever left out (no "incomplete" flag is
 needed): a query word inside more than :data:`SUBSTRING_WORDS` vocabulary words (or a multi-word query that
 starts inside a word) is found by ``str.find`` over the kind's names, which stops at the k-th resource; and
@@ -279,13 +281,6 @@ class NameIndex:
 
     def name(self, i: int) -> Name:
         return Name(self.iris[self.iri_of[i]], self.texts[i], self.norm(i), self.role[i])
-
-    def _kind_text(self, k: int) -> str:
-        return self.norms[self.kind_bounds[k]:self.kind_bounds[k + 1]]
-
-    @staticmethod
-    def _word_starts(norm: str) -> list[int]:
-        return [0, *(i + 1 for i, c in enumerate(norm) if c == " ")]
 
     # --- ranges ---------------------------------------------------------------------------------------------
     def _words_from(self, text: str) -> tuple[int, int]:
