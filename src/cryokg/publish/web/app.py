@@ -361,6 +361,9 @@ def create_app(settings: Settings) -> Starlette:
         # The browse model (every structure with its code, and the tree) is read by every resource page: made
         # here, before the first request, not by the first visitor (at 10 M triples it takes minutes).
         renderer.browse.tree  # noqa: B018 - a cached property, computed for its effect
+        # Likewise the search index (every name, normalised, with its resource's kind): searches and suggestions
+        # never build it, so the first visitor never waits for it and no request blocks the others meanwhile.
+        renderer.index  # noqa: B018 - a cached property, computed for its effect
         # Everything loaded so far (store, templates, rdflib) lives as long as the server: move it out of the
         # collector's reach, so full collections stay short and do not show up as latency spikes.
         gc.collect()
@@ -395,4 +398,5 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                     exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.settings, app.state.data, app.state.pool, app.state.base = settings, data, pool, base
+    app.state.renderer = renderer
     return app

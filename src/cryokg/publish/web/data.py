@@ -1,4 +1,4 @@
-"""The release as the web server sees it: an in-process pyoxigraph store, resource descriptions, search.
+"""The release as the web server sees it: an in-process pyoxigraph store, resource descriptions.
 
 The store is loaded from the release folder only (``build/cryokg.nt``, via :func:`cryokg.answer.store.load_store`
 with no sources), so what is served is exactly what ``cryokg build`` validated. ``build/void.ttl`` goes into
@@ -18,8 +18,7 @@ Incoming links are not in the RDF document (follow them with SPARQL); the HTML p
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -32,11 +31,9 @@ from cryokg.namespaces import DEFAULT_BASE
 from cryokg.rdf.parsing import rdflib_term
 from cryokg.rdf.rebase import rebase_oxigraph
 
-__all__ = ["LABEL_PREDICATES", "ReleaseData", "SearchHit", "from_ox", "load_release_store", "release_base", "void_graph_iri"]
+__all__ = ["LABEL_PREDICATES", "ReleaseData", "from_ox", "load_release_store", "release_base", "void_graph_iri"]
 
 LABEL_PREDICATES = (str(SKOS.prefLabel), str(RDFS.label))
-SEARCH_PREDICATES = (str(SKOS.prefLabel), str(RDFS.label), str(SKOS.altLabel), str(SKOS.notation),
-                     str(SKOS.hiddenLabel))
 
 
 def void_graph_iri(base: str) -> str:
@@ -171,16 +168,6 @@ def _fill(store: ox.Store, build_dir: Path, built_with: str, served: str) -> Non
     store.flush()
 
 
-@dataclass
-class SearchHit:
-    """One resource whose label, synonym or notation contains the search text."""
-
-    iri: str
-    label: str
-    matched: str
-    kind: str
-
-
 class ReleaseData:
     """Read-only look-ups on the release store, for pages and RDF documents (never user SPARQL)."""
 
@@ -298,39 +285,21 @@ class ReleaseData:
                          if isinstance(q.subject, ox.NamedNode))
         return sorted(found)
 
-    def literals(self, predicate: str) -> list[tuple[str, str]]:
-        """(subject IRI, text) of every literal object of *predicate* in the release (not the VoID graph)."""
-        return [(q.subject.value, q.object.value)
-                for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), None, ox.DefaultGraph())
-                if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)]
+    def literals(self, predicate: str) -> Iterator[tuple[str, str]]:
+        """(subject IRI, text) of every literal object of *predicate* in the release (not the VoID graph), one by
+        one (the search index reads millions)."""
+        for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), None, ox.DefaultGraph()):
+            if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
+                yield q.subject.value, q.object.value
 
-    def search(self, text: str, *, limit: int = 50) -> list[SearchHit]:
-        """Resources whose labels, synonyms or notations contain *text* (case-insensitive), best first.
-
-        Exact matches come first, then prefix matches, then other substrings; ties by label.
-        """
-        needle = " ".join(text.lower().split())
-        if not needle:
-            return []
-        best: dict[str, tuple[int, str]] = {}
-        for predicate in SEARCH_PREDICATES:
-            for quad in self.store.quads_for_pattern(None, ox.NamedNode(predicate), None, ox.DefaultGraph()):
-                if not isinstance(quad.subject, ox.NamedNode) or not isinstance(quad.object, ox.Literal):
-                    continue
-                value = quad.object.value
-                low = value.lower()
-                if needle not in low:
-                    continue
-                rank = 0 if low == needle else 1 if low.startswith(needle) else 2
-                iri = quad.subject.value
-                if iri not in best or rank < best[iri][0]:
-                    best[iri] = (rank, value)
-        hits = []
-        for iri, (rank, matched) in best.items():
-            label = self.label(iri) or iri
-            hits.append((rank, label.lower(), SearchHit(iri, label, matched, self.kind_label(iri))))
-        hits.sort(key=lambda h: (h[0], h[1], h[2].iri))
-        return [h[2] for h in hits[:limit]]
+    def typings(self) -> Iterator[tuple[str, str]]:
+        """(subject IRI, class IRI) of every ``rdf:type`` triple between IRIs, in the release and the VoID
+        graph: :meth:`types` of every resource at once."""
+        rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+        for graph in (ox.DefaultGraph(), self.void_graph):
+            for q in self.store.quads_for_pattern(None, rdf_type, None, graph):
+                if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
+                    yield q.subject.value, q.object.value
 
     def kind_label(self, iri: str) -> str:
         """A readable name for the kind of thing *iri* is (label of its first type)."""

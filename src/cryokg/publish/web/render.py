@@ -70,7 +70,8 @@ class Renderer:
 
     @functools.cached_property
     def index(self) -> SearchIndex:
-        """The search index (built on first search: the static export never needs it)."""
+        """The search index: ``cryokg serve`` builds it at start-up (its lifespan); the static export, which has
+        no search, never does."""
         return SearchIndex(self.data)
 
     # --- RDF ------------------------------------------------------------------------------------------
