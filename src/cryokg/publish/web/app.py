@@ -364,6 +364,7 @@ def create_app(settings: Settings) -> Starlette:
         # Likewise the search index (every name, normalised, with its resource's kind): searches and suggestions
         # never build it, so the first visitor never waits for it and no request blocks the others meanwhile.
         renderer.index  # noqa: B018 - a cached property, computed for its effect
+        home_page()  # and the home page (it counts every class's members: 2 s at 10 M triples)
         # Everything loaded so far (store, templates, rdflib) lives as long as the server: move it out of the
         # collector's reach, so full collections stay short and do not show up as latency spikes.
         gc.collect()

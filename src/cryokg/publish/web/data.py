@@ -17,8 +17,9 @@ Incoming links are not in the RDF document (follow them with SPARQL); the HTML p
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -61,6 +62,8 @@ made once beside the release (:func:`disk_store`) and opened read-only by the se
 held in memory, each of the three processes would hold its own copy (about 370 bytes a triple), and every start
 would parse the release again."""
 STORE_FOLDER = ".cryokg-store"
+STORE_LAYOUT = "compacted"
+"""Part of the on-disk store's key: a store made before it was compacted after loading is made again."""
 
 
 def load_release_store(build_dir: Path, base: str | None = None) -> ox.Store:
@@ -95,7 +98,7 @@ def _store_key(build_dir: Path, base: str) -> str:
     the base IRI it is served under."""
     import hashlib
 
-    parts = [base]
+    parts = [STORE_LAYOUT, base]
     try:
         files = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8")).get("files", {})
         parts += [files.get(name, {}).get("sha256", "") for name in ("cryokg.nt", "void.ttl")]
@@ -166,6 +169,10 @@ def _fill(store: ox.Store, build_dir: Path, built_with: str, served: str) -> Non
     except SyntaxError as exc:
         raise BadInput(f"{build_dir}: {exc}") from None
     store.flush()
+    # Compacted once here, every read is cheaper for as long as the release is served: a bulk load leaves ~50
+    # unmerged table files that each look-up consults, and decoding a term then cost 29 us. At 10 M triples,
+    # reading the 1.2 M labels took 35.7 s before and 10.1 s after; compacting took 15.2 s.
+    store.optimize()
 
 
 class ReleaseData:
@@ -189,12 +196,24 @@ class ReleaseData:
                          for q in self.store.quads_for_pattern(node, None, None, graph))
         return pairs
 
-    def incoming(self, iri: str) -> list[tuple[URIRef, URIRef]]:
-        """(subject, predicate) pairs of release triples pointing at *iri*."""
+    def incoming(self, iri: str, limit: int | None = None, predicate: str | None = None) -> list[tuple[URIRef, URIRef]]:
+        """(subject, predicate) pairs of release triples pointing at *iri* (through *predicate* when given), the
+        first *limit* of them when given: a hub of a large release (a technique, an assignment kind) is the
+        object of hundreds of thousands of triples, and a page reading them all would hold the server for
+        minutes. :meth:`incoming_count` counts them without reading them."""
         node = ox.NamedNode(iri)
+        quads = self.store.quads_for_pattern(None, ox.NamedNode(predicate) if predicate else None, node,
+                                             ox.DefaultGraph())
         return [(URIRef(q.subject.value), URIRef(q.predicate.value))
-                for q in self.store.quads_for_pattern(None, None, node, ox.DefaultGraph())
-                if isinstance(q.subject, ox.NamedNode)]
+                for q in itertools.islice(quads, limit) if isinstance(q.subject, ox.NamedNode)]
+
+    def incoming_count(self, iri: str) -> int:
+        """How many release triples point at *iri* from an IRI (counted in the store, nothing decoded)."""
+        result = self.store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p <{ox.NamedNode(iri).value}> "
+                                  "FILTER(isIRI(?s)) }")
+        assert isinstance(result, ox.QuerySolutions)
+        row = next(iter(result))
+        return int(row[0].value) if row[0] is not None else 0
 
     def exists(self, iri: str) -> bool:
         """Whether *iri* is described (is the subject of a triple) in the release or the VoID graph."""
@@ -291,6 +310,43 @@ class ReleaseData:
         for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), None, ox.DefaultGraph()):
             if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
                 yield q.subject.value, q.object.value
+
+    def statements(self, predicate: str) -> Iterator[tuple[str, str]]:
+        """(subject IRI, object value) of every triple of *predicate* in the release whose subject is an IRI,
+        one by one: a whole-release view (the browse tree) reads a predicate in one scan, where a SPARQL join
+        took minutes at 10 M triples and a look-up per resource as long."""
+        for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), None, ox.DefaultGraph()):
+            if isinstance(q.subject, ox.NamedNode) and not isinstance(q.object, ox.Triple):
+                yield q.subject.value, q.object.value
+
+    def best_labels(self, iris: Collection[str], lang: str = "en") -> dict[str, str]:
+        """:meth:`label` of each of *iris* that has one, from one scan per label predicate instead of five
+        look-ups per IRI (the browse tree labels 370 k structures of a 10 M-triple release).
+
+        The same choice as :meth:`label`: per predicate in order, the first text in *lang*, else the first text.
+        A scan meets one subject's objects in the order its own look-up does (both indexes sort a subject's
+        objects of one predicate the same way), so "first" agrees; a test compares the two."""
+        wanted = iris if isinstance(iris, (set, frozenset, dict)) else set(iris)
+        found: dict[str, str] = {}
+        title = str(DCTERMS.title)
+        for predicate in (*LABEL_PREDICATES, title):
+            first: dict[str, str] = {}
+            chosen: dict[str, str] = {}
+            node = ox.NamedNode(predicate)
+            for graph in (ox.DefaultGraph(), self.void_graph) if predicate == title else (ox.DefaultGraph(),):
+                for q in self.store.quads_for_pattern(None, node, None, graph):
+                    subject, obj = q.subject, q.object
+                    if not isinstance(obj, ox.Literal) or not isinstance(subject, ox.NamedNode):
+                        continue
+                    iri = subject.value
+                    if iri in found or iri not in wanted:
+                        continue
+                    first.setdefault(iri, obj.value)
+                    if obj.language == lang:
+                        chosen.setdefault(iri, obj.value)
+            for iri, text in first.items():
+                found[iri] = chosen.get(iri, text)
+        return found
 
     def typings(self) -> Iterator[tuple[str, str]]:
         """(subject IRI, class IRI) of every ``rdf:type`` triple between IRIs, in the release and the VoID

@@ -29,6 +29,10 @@ MAPPING_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.na
 SHOWN_APART = {RDF.type, SKOS.prefLabel, RDFS.label, SKOS.altLabel, SKOS.hiddenLabel, SKOS.definition,
                DCTERMS.source, SKOS.notation, RDFS.comment, DCTERMS.description, DCTERMS.title, *MAPPING_PREDICATES}
 DEFINITION_PREDICATES = (SKOS.definition, DCTERMS.description, RDFS.comment)
+INCOMING_SHOWN = 1000
+"""Links *to* a resource that its page lists (the page says how many there are in all, and SPARQL has the rest):
+in the real release a resource has at most a few hundred; in a 10 M-triple one, a technique or an assignment kind
+is the object of 386 k triples, which took minutes to read and would make a 100 MB page."""
 FALLBACK_SCHEMA = {
     "def/Technique": "MedicalProcedure",
     "def/ProcedureStep": "MedicalProcedure",
@@ -80,7 +84,9 @@ class ResourcePage:
     synonyms: list[str]
     notation: list[str]
     relations: list[Relation]
-    incoming: list[Relation]
+    incoming: list[Relation]  # at most INCOMING_SHOWN links
+    incoming_shown: int  # links in incoming
+    incoming_total: int  # every link to the resource
     sources: list[Link]
     mappings: list[Relation]
     formats: list[tuple[MediaType, str]]
@@ -278,8 +284,8 @@ def assignments_of(data: ReleaseData, iri: str, prefixes: dict[str, str]) -> lis
     "Reported with" table of nerve and plexus pages: technique, code, kind and the assignment itself."""
     cryo = data.base + "def/"
     rows: list[dict[str, Link | str | None]] = []
-    for subject, predicate in data.incoming(iri):
-        if str(predicate) != cryo + "structure" or cryo + "CodeAssignment" not in data.types(str(subject)):
+    for subject, _ in data.incoming(iri, predicate=cryo + "structure"):
+        if cryo + "CodeAssignment" not in data.types(str(subject)):
             continue
         facts = data.outgoing(str(subject))
 
@@ -316,7 +322,9 @@ def build_page(data: ReleaseData, iri: str, *, diagrams: Path | None = None,
     in_family = any(p == SKOS.broader for p, _ in pairs)  # family members; related codes get no family picture
     is_code = data.base + "def/CodeFamily" in types or (data.base + "def/ProcedureCode" in types and in_family)
     relations = _group([(p, o) for p, o in pairs if p not in SHOWN_APART], data, prefixes)
-    incoming = _group([(p, s) for s, p in data.incoming(iri)], data, prefixes)
+    linked_from = data.incoming(iri, limit=INCOMING_SHOWN + 1)
+    incoming_total = len(linked_from) if len(linked_from) <= INCOMING_SHOWN else data.incoming_count(iri)
+    incoming = _group([(p, s) for s, p in linked_from[:INCOMING_SHOWN]], data, prefixes)
     mappings = _group([(p, o) for p, o in pairs if p in MAPPING_PREDICATES], data, prefixes)
     sources = sorted((_link(data, str(o), prefixes) for p, o in pairs if p == DCTERMS.source and isinstance(o, URIRef)),
                      key=lambda link: link.iri)
@@ -326,7 +334,9 @@ def build_page(data: ReleaseData, iri: str, *, diagrams: Path | None = None,
         iri=iri, label=label, curie=curie(iri, prefixes), kinds=kinds, definition=definition,
         synonyms=sorted({str(o) for p, o in pairs if p == SKOS.altLabel}, key=str.lower),
         notation=sorted({str(o) for p, o in pairs if p == SKOS.notation}),
-        relations=relations, incoming=incoming, sources=sources, mappings=mappings, formats=formats,
+        relations=relations, incoming=incoming,
+        incoming_shown=min(len(linked_from), INCOMING_SHOWN), incoming_total=incoming_total, sources=sources, mappings=mappings,
+        formats=formats,
         jsonld=jsonld_script(schema_jsonld(data, iri)),
         diagram=find_diagram(data, iri, diagrams) if is_code else None,
         code_diagram=find_code_diagram(data, iri, diagrams) if is_code else None,
