@@ -128,7 +128,7 @@ def test_family_and_regions_match_the_graph(data: ReleaseData, release_dir: Path
 
 
 class CountingStore:
-    """A store that counts, per object IRI, the quads read through patterns with only that object bound."""
+    """A store that counts, per object IRI, the quads read through patterns with the object bound and no subject."""
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
@@ -136,7 +136,7 @@ class CountingStore:
 
     def quads_for_pattern(self, s, p, o, g=None):
         for quad in self.store.quads_for_pattern(s, p, o, g):
-            if s is None and p is None and o is not None:
+            if s is None and o is not None:
                 self.read[o.value] += 1
             yield quad
 
@@ -203,3 +203,38 @@ def test_a_folder_of_many_files_is_one_download_line(data: ReleaseData, release_
     assert "cryokg.ttl" in entries and "manifest.json" in entries
     home = texts(fresh_renderer(data, release_dir).home())
     assert f"exports/fhir/ ({len(fhir):,} files, {sum(fhir.values()):,} bytes" in home
+
+
+def test_a_large_class_shows_a_sample_and_counts_every_member(data: ReleaseData, release_dir: Path,
+                                                              release_graph: Graph, monkeypatch) -> None:
+    from cryokg.publish.web import browse as browse_module
+
+    rdf_type = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    for cls, structures in (("Nerve", True), ("Source", False)):
+        members = {str(s) for s in release_graph.subjects(rdf_type, URIRef(CRYO + cls)) if isinstance(s, URIRef)}
+        assert len(members) > 10
+        monkeypatch.setattr(browse_module, "CLASS_ROWS", 4)
+        renderer = fresh_renderer(data, release_dir)
+        table = renderer.browse.class_table(CRYO + cls)
+        assert table is not None and table.structures is structures
+        assert (table.shown, table.total) == (4, len(members))
+        shown = {row.iri for _, _, rows in table.groups for row in rows}
+        assert len(shown) == 4 and shown <= members
+        counting = CountingStore(data.store)  # the members past the sample are counted, never read
+        assert fresh_renderer(ReleaseData(counting, base=data.base), release_dir).browse.class_table(CRYO + cls)
+        assert 0 < counting.read[CRYO + cls] <= 4 + 1
+        page = texts(renderer.resource(CRYO + cls))
+        assert f"Members ({len(members)}) A sample of 4 of the {len(members):,}; all of them in SPARQL" in page
+        monkeypatch.setattr(browse_module, "CLASS_ROWS", len(members))
+        table = fresh_renderer(data, release_dir).browse.class_table(CRYO + cls)
+        assert table is not None and (table.shown, table.total) == (len(members), len(members))
+        assert {row.iri for _, _, rows in table.groups for row in rows} == members
+
+
+def test_the_dataset_description_names_the_first_downloads(data: ReleaseData, monkeypatch) -> None:
+    dataset = DEFAULT_BASE + "id/dataset/cryokg"
+    every = pages.schema_jsonld(data, dataset)["distribution"]
+    urls = [d["contentUrl"] for d in every]
+    assert len(urls) > 20 and urls == sorted(urls)
+    monkeypatch.setattr(pages, "SCHEMA_DISTRIBUTIONS", 3)
+    assert pages.schema_jsonld(data, dataset)["distribution"] == every[:3]

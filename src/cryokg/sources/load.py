@@ -271,6 +271,7 @@ def _load_into_store(files: list[Path], *, base: str) -> SourceSet:
                                 to_graph=ox.DefaultGraph())
             del triples, data, text
         store.flush()
+        store.optimize()  # compacted once, every later look-up is cheaper (see cryokg.publish.web.data._fill)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise

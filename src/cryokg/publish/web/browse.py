@@ -38,6 +38,9 @@ BOOKKEEPING = {RDF_TYPE, SKOS + "prefLabel", SKOS + "altLabel", SKOS + "definiti
                SKOS + "inScheme", SKOS + "broader", SKOS + "editorialNote", SKOS + "scopeNote",
                "http://purl.org/dc/terms/source", "https://schema.org/codingSystem"}
 """Predicates the comparison leaves out: names, the family link, sources (shown elsewhere on the page)."""
+CLASS_ROWS = 1000
+"""Members a class table shows (it says how many there are, and SPARQL lists them all): the real release's largest
+class has a few hundred; in a 10 M-triple one, the nerve class has 355 k, a page that took 55 s and 81 MB."""
 
 
 @dataclass
@@ -110,7 +113,8 @@ class ClassTable:
 
     structures: bool
     groups: list[tuple[str, str | None, list[ClassRow]]]
-    total: int
+    total: int  # members of the class
+    shown: int  # members in the table (at most CLASS_ROWS)
 
 
 @dataclass
@@ -336,14 +340,16 @@ class Browse:
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one Browse per release, kept as long as the server
     def _class_table(self, class_iri: str) -> ClassTable | None:
-        members = self.data.instances(class_iri)
+        members = self.data.instances(class_iri, limit=CLASS_ROWS + 1)
         if not members:
             return None
+        total = len(members) if len(members) <= CLASS_ROWS else self.data.instance_count(class_iri)
+        members = members[:CLASS_ROWS]
         rows = [ClassRow(iri, self.label(iri), self.href(iri), self.notation(iri), self.structures.get(iri))
                 for iri in members]
         if not all(row.structure for row in rows):
             rows.sort(key=lambda r: (r.notation == "", r.notation, r.label.lower(), r.iri))
-            return ClassTable(False, [("", None, rows)], len(rows))
+            return ClassTable(False, [("", None, rows)], total, len(rows))
         by_top: dict[str | None, list[ClassRow]] = defaultdict(list)  # one pass over the rows, not one per region
         for row in rows:
             s = row.structure
@@ -357,7 +363,7 @@ class Browse:
             if chosen:
                 groups.append((self.label(top) if top else "No body region recorded", self.href(top) if top else None,
                                sorted(chosen, key=lambda r: (r.label.lower(), r.iri))))
-        return ClassTable(True, groups, len(rows))
+        return ClassTable(True, groups, total, len(rows))
 
     # --- the family comparison ------------------------------------------------------------------------------
     def comparison(self, iri: str) -> Comparison | None:

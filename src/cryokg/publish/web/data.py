@@ -209,8 +209,10 @@ class ReleaseData:
 
     def incoming_count(self, iri: str) -> int:
         """How many release triples point at *iri* from an IRI (counted in the store, nothing decoded)."""
-        result = self.store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p <{ox.NamedNode(iri).value}> "
-                                  "FILTER(isIRI(?s)) }")
+        return self._count(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p <{ox.NamedNode(iri).value}> FILTER(isIRI(?s)) }}")
+
+    def _count(self, query: str) -> int:
+        result = self.store.query(query)
         assert isinstance(result, ox.QuerySolutions)
         row = next(iter(result))
         return int(row[0].value) if row[0] is not None else 0
@@ -290,11 +292,17 @@ class ReleaseData:
         return graph
 
     # --- listings -------------------------------------------------------------------------------------
-    def instances(self, class_iri: str) -> list[str]:
-        """IRIs of the release's resources typed *class_iri* (asserted types only)."""
+    def instances(self, class_iri: str, limit: int | None = None) -> list[str]:
+        """IRIs of the release's resources typed *class_iri* (asserted types only), sorted; with *limit*, those
+        of the first *limit* typing triples in the store's order (a sample, read without reading the rest)."""
         rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-        return sorted({q.subject.value for q in self.store.quads_for_pattern(
-            None, rdf_type, ox.NamedNode(class_iri), ox.DefaultGraph()) if isinstance(q.subject, ox.NamedNode)})
+        quads = self.store.quads_for_pattern(None, rdf_type, ox.NamedNode(class_iri), ox.DefaultGraph())
+        return sorted({q.subject.value for q in itertools.islice(quads, limit) if isinstance(q.subject, ox.NamedNode)})
+
+    def instance_count(self, class_iri: str) -> int:
+        """How many IRIs the release types *class_iri* (counted in the store, nothing decoded)."""
+        return self._count(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{ox.NamedNode(class_iri).value}> "
+                           "FILTER(isIRI(?s)) }")
 
     def subjects(self) -> list[str]:
         """Every IRI described in the release or the VoID graph (what the static export writes)."""
