@@ -138,8 +138,11 @@ def _issue18_targets(results: dict, nlogn: Callable) -> list[list[str]]:
                  if theirs else f"rdflib-endpoint: {http.get('rdflib-endpoint', 'not run')}")
         starts = http.get("cryokg_startup") or [{}]
         answered = page.get("requests", 0) > 0 and ours.get("requests", 0) > 0  # wrk reports 0 ms for none
-        ok = answered and page.get("p99_ms", 99) < 20 and (
-            size != "1000000" or not theirs or ours.get("requests_per_s", 0) >= 10 * max(theirs["requests_per_s"], 0.1))
+        # At 1 M the comparison is part of the target: measured, or rdflib-endpoint's failure to load measured
+        # (a skipped comparison is neither).
+        compared = (ours.get("requests_per_s", 0) >= 10 * max(theirs["requests_per_s"], 0.1) if theirs else
+                    str(http.get("rdflib-endpoint", "")).startswith("failed to start"))
+        ok = answered and page.get("p99_ms", 99) < 20 and (size != "1000000" or compared)
         shown = (f"p99 {_f(page.get('p99_ms'), 1)} ms" if answered else
                  f"no answer within wrk's 10 s timeout in {http.get('seconds')} s runs (pages: {page.get('requests', 0)}, "
                  f"SPARQL: {ours.get('requests', 0)} requests): not measured")
