@@ -211,11 +211,16 @@ class ReleaseData:
         """How many release triples point at *iri* from an IRI (counted in the store, nothing decoded)."""
         return self._count(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p <{ox.NamedNode(iri).value}> FILTER(isIRI(?s)) }}")
 
-    def _count(self, query: str) -> int:
+    def rows(self, query: str) -> list[tuple[str | None, ...]]:
+        """The rows of a SELECT over the release (the default graph), each value as its lexical form or None: for
+        views whose joins and counts the store does without decoding every term (never user SPARQL)."""
         result = self.store.query(query)
         assert isinstance(result, ox.QuerySolutions)
-        row = next(iter(result))
-        return int(row[0].value) if row[0] is not None else 0
+        return [tuple(term.value if term is not None else None for term in row) for row in result]
+
+    def _count(self, query: str) -> int:
+        value = self.rows(query)[0][0]
+        return int(value) if value is not None else 0
 
     def exists(self, iri: str) -> bool:
         """Whether *iri* is described (is the subject of a triple) in the release or the VoID graph."""

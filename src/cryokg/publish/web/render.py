@@ -128,7 +128,7 @@ class Renderer:
         code_class = self.data.base + "def/ProcedureCode"
         notations: dict[str, list[str]] = {}
         family: set[str] = set()
-        for code, notation, broader in self._rows(f"""SELECT ?code ?notation ?broader WHERE {{
+        for code, notation, broader in self.data.rows(f"""SELECT ?code ?notation ?broader WHERE {{
                 ?code a <{code_class}> FILTER(isIRI(?code))
                 OPTIONAL {{ ?code <{SKOS.notation}> ?notation }} OPTIONAL {{ ?code <{SKOS.broader}> ?broader }} }}"""):
             assert code is not None  # bound by the pattern
@@ -143,7 +143,7 @@ class Renderer:
             if len(lists[not outside]) < HOME_CODES:
                 lists[not outside].append({"href": local_href(code, self.data.base), "notation": notation,
                                            "label": self.data.label(code) or code, "family": not outside})
-        sizes = {row[0]: int(row[1] or 0) for row in self._rows(
+        sizes = {row[0]: int(row[1] or 0) for row in self.data.rows(
             "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class FILTER(isIRI(?s)) } GROUP BY ?class")}
         classes: list[dict[str, str | int | None]] = []
         for iri in self.data.instances("http://www.w3.org/2002/07/owl#Class"):
@@ -158,12 +158,6 @@ class Renderer:
                             code_class_href=local_href(code_class, self.data.base), classes=classes,
                             files=release_files(self.build_dir), jsonld=jsonld_script(ds) if "@type" in ds else None,
                             formats=offers("resource"))
-
-    def _rows(self, query: str) -> list[tuple[str | None, ...]]:
-        """The rows of a SELECT over the release (the default graph), each value as its lexical form or None."""
-        result = self.data.store.query(query)
-        assert isinstance(result, ox.QuerySolutions)
-        return [tuple(term.value if term is not None else None for term in row) for row in result]
 
     def hits(self, text: str, kind: str = "", limit: int = 50) -> list[Hit]:
         """Ranked search hits with their links and, for structures, their codes (KeyError: unknown *kind*)."""
