@@ -147,6 +147,7 @@ def check_differential(data: ReleaseData, seed: int, *, whole: tuple[str, ...] =
 
 # --- the same hits as the reference -----------------------------------------------------------------------------
 
+@pytest.mark.slow  # builds releases or searches exhaustively: the full run only
 @pytest.mark.parametrize(("triples", "seed", "shape"), [(12_000, 4, "foreign"), (8_000, 9, "coding")])
 def test_same_hits_as_the_reference_on_synthetic_releases(triples: int, seed: int, shape: str) -> None:
     assert check_differential(synthetic(triples, seed, shape), seed) > 3000
@@ -185,6 +186,7 @@ def test_same_hits_as_the_reference_on_names_that_repeat_and_tie() -> None:
                                                                             ("/d", "fuzzy", "Cryoablation of nerve")]
 
 
+@pytest.mark.slow  # builds releases or searches exhaustively: the full run only
 @pytest.mark.parametrize(("checks", "words"), [(1, 16), (200, 0), (3, 1)])
 def test_the_fallbacks_give_the_same_hits(monkeypatch: pytest.MonkeyPatch, checks: int, words: int) -> None:
     """The C fallbacks (set intersection after the fuzzy budget, substring scan) on every query, by small budgets."""
@@ -249,6 +251,7 @@ def test_serve_builds_the_index_before_the_first_request(release_dir: Path) -> N
         assert vars(renderer)["index"] is built
 
 
+@pytest.mark.slow  # builds releases or searches exhaustively: the full run only
 def test_the_static_export_does_not_build_the_index(release_dir: Path, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from cryokg.publish.site import export_site
